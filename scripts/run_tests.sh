@@ -15,6 +15,9 @@ if [ -d "$ROOT/tests/e2e" ]; then
   TARN_BIN="$BUILD_DIR/tarn" /usr/bin/python3 -m pytest -q -p no:cacheprovider "$ROOT/tests/e2e" || failed+=(e2e)
 fi
 
+echo "== fuzz targets (libFuzzer, brief run each)"
+"$ROOT/scripts/run_fuzz.sh" "$BUILD_DIR/fuzz" "${TARN_FUZZ_SECONDS:-15}" || failed+=(fuzz)
+
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED tiers: ${failed[*]}"
   exit 1

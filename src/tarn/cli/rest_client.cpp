@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+// libcurl-based REST client: request building, error-body decoding and transport error messages.
+#include "tarn/cli/rest_client.hpp"
+
+#include <curl/curl.h>
+
+#include <cerrno>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "tarn/base/version.hpp"
+
+namespace tarn::cli {
+namespace {
+
+constexpr size_t kMaxErrorSnippet = 200;
+
+void EnsureCurlInitialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t AppendBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+ErrorCode CodeForHttpStatus(long http_status) {
+  switch (http_status) {
+    case 400: return ErrorCode::kBadRequest;
+    case 401: return ErrorCode::kUnauthenticated;
+    case 403: return ErrorCode::kPermissionDenied;
+    case 404: return ErrorCode::kResourceDoesNotExist;
+    case 405: return ErrorCode::kMethodNotAllowed;
+    case 409: return ErrorCode::kResourceConflict;
+    case 413: return ErrorCode::kRequestTooLarge;
+    case 429: return ErrorCode::kRequestLimitExceeded;
+    case 501: return ErrorCode::kNotImplemented;
+    case 503: return ErrorCode::kTemporarilyUnavailable;
+    default: return http_status >= 500 ? ErrorCode::kInternal : ErrorCode::kBadRequest;
+  }
+}
+
+// Prefers the row whose Databricks error_code and HTTP status both match, then the error_code alone.
+ErrorCode CodeForDatabricksError(std::string_view error_code, long http_status) {
+  std::optional<ErrorCode> name_match;
+  for (size_t i = 1; i < NumErrorCodes(); ++i) {
+    auto code = static_cast<ErrorCode>(i);
+    const auto& info = GetErrorCodeInfo(code);
+    if (info.databricks != error_code) continue;
+    if (info.http_status == http_status) return code;
+    if (!name_match) name_match = code;
+  }
+  return name_match.value_or(CodeForHttpStatus(http_status));
+}
+
+std::string OneLine(std::string_view text) {
+  std::string out(text.substr(0, kMaxErrorSnippet));
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (text.size() > kMaxErrorSnippet) out += "...";
+  return out;
+}
+
+std::string StringField(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+Status TransportError(CURLcode code, long os_errno, const std::string& host, const char* detail,
+                      long timeout_seconds) {
+  std::string what = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+      if (os_errno == ECONNREFUSED) what = "connection refused";
+      return Error(ErrorCode::kConnectionFailure, "cannot connect to {}: {} (is the server running? start it with "
+                   "`tarn up`)", host, what);
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return Error(ErrorCode::kConnectionFailure, "cannot resolve the host of {}: {}", host, what);
+    case CURLE_OPERATION_TIMEDOUT:
+      return Error(ErrorCode::kConnectionFailure, "request to {} timed out after {} s", host, timeout_seconds);
+    default:
+      return Error(ErrorCode::kConnectionFailure, "request to {} failed: {}", host, what);
+  }
+}
+
+}  // namespace
+
+Status HttpErrorStatus(long http_status, std::string_view body) {
+  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_object()) {
+    std::string error_code = StringField(json, "error_code");
+    std::string message = StringField(json, "message");
+    if (message.empty()) message = StringField(json, "error");   // API 1.2 shape
+    if (message.empty()) message = StringField(json, "detail");  // SCIM shape
+    if (!error_code.empty() || !message.empty()) {
+      if (error_code.empty()) {
+        error_code = std::string(GetErrorCodeInfo(CodeForHttpStatus(http_status)).databricks);
+      }
+      return Status(CodeForDatabricksError(error_code, http_status),
+                    error_code + ": " + (message.empty() ? "HTTP " + std::to_string(http_status) : message));
+    }
+  }
+  std::string snippet = OneLine(body);
+  return Status(CodeForHttpStatus(http_status),
+                "HTTP " + std::to_string(http_status) + (snippet.empty() ? "" : ": " + snippet));
+}
+
+RestClient::RestClient(RestClientOptions options) : options_(std::move(options)) {
+  while (!options_.host.empty() && options_.host.back() == '/') options_.host.pop_back();
+}
+
+Result<std::string> RestClient::Get(std::string_view path, const QueryParams& query) {
+  std::string url = options_.host + std::string(path);
+  EnsureCurlInitialized();
+  char separator = '?';
+  for (const auto& [key, value] : query) {
+    char* escaped_key = curl_easy_escape(nullptr, key.data(), static_cast<int>(key.size()));
+    char* escaped_value = curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size()));
+    url += separator;
+    url += escaped_key;
+    url += '=';
+    url += escaped_value;
+    curl_free(escaped_key);
+    curl_free(escaped_value);
+    separator = '&';
+  }
+  return Send("GET", url, {});
+}
+
+Result<std::string> RestClient::Post(std::string_view path, std::string_view json_body) {
+  return Send("POST", options_.host + std::string(path), json_body);
+}
+
+Result<std::string> RestClient::Send(std::string_view method, const std::string& url, std::string_view body) {
+  EnsureCurlInitialized();
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return Error(ErrorCode::kInternal, "cannot initialise libcurl");
+
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  auto add_header = [&](const std::string& header) {
+    headers.reset(curl_slist_append(headers.release(), header.c_str()));
+  };
+  add_header("Accept: application/json");
+  add_header("Authorization: Bearer " + options_.token);
+  if (method == "POST") add_header("Content-Type: application/json");
+
+  std::string response;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  std::string user_agent = std::string("tarn-cli/") + kVersion;
+  CURL* handle = curl.get();
+  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent.c_str());
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
+  curl_easy_setopt(handle, CURLOPT_TIMEOUT, options_.timeout_seconds);
+  // Never follow redirects: they could carry the bearer token to another host.
+  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  if (method == "POST") {
+    curl_easy_setopt(handle, CURLOPT_POST, 1L);
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  } else {
+    curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
+  }
+
+  if (options_.debug_log != nullptr) {
+    *options_.debug_log << "> " << method << ' ' << url << '\n';
+    if (!body.empty()) *options_.debug_log << "> " << body << '\n';
+  }
+  CURLcode code = curl_easy_perform(handle);
+  if (code != CURLE_OK) {
+    if (options_.debug_log != nullptr) *options_.debug_log << "< " << curl_easy_strerror(code) << '\n';
+    long os_errno = 0;
+    curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
+    return TransportError(code, os_errno, options_.host, error_buffer, options_.timeout_seconds);
+  }
+  long http_status = 0;
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http_status);
+  if (options_.debug_log != nullptr) {
+    *options_.debug_log << "< HTTP " << http_status << " (" << response.size() << " bytes)\n";
+  }
+  if (http_status < 200 || http_status >= 300) return HttpErrorStatus(http_status, response);
+  return response;
+}
+
+}  // namespace tarn::cli

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// Database: opens the embedded DuckDB instance with Tarn's settings and hands out Sessions.
+#include "tarn/engine/database.hpp"
+
+#include <string>
+
+#include "tarn/engine/detail/impl.hpp"
+#include "tarn/engine/duck_error.hpp"
+
+namespace tarn::engine {
+namespace {
+
+// Settings every session runs with: progress tracking for Session::Progress(), no progress bar on stdout, and UTC so
+// that DuckDB's own timestamptz arithmetic agrees with how Chunk prints timestamptz values.
+constexpr const char* kSessionSetup =
+    "SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET TimeZone = 'UTC';";
+
+Status SetConfig(duckdb_config config, const char* name, const std::string& value) {
+  if (duckdb_set_config(config, name, value.c_str()) == DuckDBError) {
+    return Error(ErrorCode::kInvalidParameterValue, "invalid DuckDB setting {}: '{}'", name, value);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+
+const DatabaseOptions& Database::options() const { return impl_->options; }
+
+Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  if (options.threads < 0) {
+    return Error(ErrorCode::kInvalidParameterValue, "threads must be 0 (default) or positive, got {}",
+                 options.threads);
+  }
+  detail::DuckConfig config;
+  if (duckdb_create_config(config.out()) == DuckDBError) {
+    return Error(ErrorCode::kInternal, "cannot create a DuckDB configuration");
+  }
+  if (options.threads > 0) TARN_RETURN_IF_ERROR(SetConfig(config.get(), "threads", std::to_string(options.threads)));
+  if (!options.memory_limit.empty()) TARN_RETURN_IF_ERROR(SetConfig(config.get(), "memory_limit", options.memory_limit));
+  // The only reachable registries are package managers: never try to download extensions.
+  TARN_RETURN_IF_ERROR(SetConfig(config.get(), "autoinstall_known_extensions", "false"));
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  char* error = nullptr;
+  const char* path = options.path.empty() ? nullptr : options.path.c_str();
+  if (duckdb_open_ext(path, impl->database.out(), config.get(), &error) == DuckDBError) {
+    std::string message = error != nullptr ? error : "unknown error";
+    if (error != nullptr) duckdb_free(error);
+    bool bad_setting = message.find("memory") != std::string::npos || message.find("thread") != std::string::npos;
+    if (bad_setting) {
+      return Error(ErrorCode::kInvalidParameterValue, "cannot open database (threads={}, memory_limit='{}'): {}",
+                   options.threads, options.memory_limit, message);
+    }
+    return Error(ErrorCode::kIoError, "cannot open database {}: {}", options.path.empty() ? ":memory:" : options.path,
+                 message);
+  }
+  return std::make_unique<Database>(std::move(impl));
+}
+
+Result<std::unique_ptr<Session>> Database::Connect() {
+  auto impl = std::make_unique<Session::Impl>();
+  if (duckdb_connect(impl_->database.get(), impl->connection.out()) == DuckDBError) {
+    return Error(ErrorCode::kInternal, "DuckDB refused a new connection");
+  }
+  detail::DuckResult result;
+  if (duckdb_query(impl->connection.get(), kSessionSetup, result.out()) == DuckDBError) {
+    return DuckError(duckdb_result_error_type(result.get()), duckdb_result_error(result.get()))
+        .WithContext("setting up a session");
+  }
+  return std::make_unique<Session>(std::move(impl));
+}
+
+}  // namespace tarn::engine

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private state behind the engine's public classes (module-private: includes duckdb.h).
+#pragma once
+
+#include <duckdb.h>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "tarn/engine/chunk.hpp"
+#include "tarn/engine/database.hpp"
+#include "tarn/engine/result_stream.hpp"
+#include "tarn/engine/session.hpp"
+#include "tarn/engine/detail/duck_handles.hpp"
+
+namespace tarn::engine {
+
+using ColumnsPtr = std::shared_ptr<const std::vector<Column>>;
+
+struct Chunk::Impl {
+  detail::DuckDataChunk chunk;
+  ColumnsPtr columns;
+  idx_t num_rows = 0;
+  std::vector<duckdb_vector> vectors;
+};
+
+struct ResultStream::Impl {
+  Session::Impl* session = nullptr;  // set while this is the session's open stream
+  detail::DuckPrepared owned_prepared;  // the statement, when the stream owns it (Session::Execute)
+  detail::DuckResult result;
+  ColumnsPtr columns;
+  StatementType statement_type = StatementType::kInvalid;
+  ResultKind result_kind = ResultKind::kNothing;
+  int64_t rows_changed = 0;
+  std::unique_ptr<Chunk> buffered;  // a chunk read ahead (the "Count" chunk of DML)
+  bool done = false;
+  bool closed = false;
+
+  /// Fetches the next chunk from DuckDB (nullptr at the end).
+  Result<std::unique_ptr<Chunk>> Fetch();
+  /// Releases the DuckDB result and detaches from the session.
+  void Close();
+};
+
+struct Session::Impl {
+  detail::DuckConnection connection;
+  ResultStream::Impl* active = nullptr;  // the open stream, closed before the next statement starts
+
+  void CloseActive() {
+    if (active != nullptr) active->Close();
+    active = nullptr;
+  }
+};
+
+struct PreparedStatement::Impl {
+  Session::Impl* session = nullptr;
+  detail::DuckPrepared prepared;
+  std::vector<Column> columns;
+  StatementType statement_type = StatementType::kInvalid;
+};
+
+struct Database::Impl {
+  DatabaseOptions options;
+  detail::DuckDatabase database;
+};
+
+namespace detail {
+
+/// Runs a prepared statement (closing the session's open stream first) and returns its stream, registered as the
+/// session's open stream. `owned` (may be empty) is kept alive by the stream.
+Result<std::unique_ptr<ResultStream>> StartStream(Session::Impl& session, duckdb_prepared_statement prepared,
+                                                  DuckPrepared owned);
+/// Wraps a fetched DuckDB chunk.
+std::unique_ptr<Chunk> WrapChunk(duckdb_data_chunk chunk, ColumnsPtr columns);
+
+}  // namespace detail
+}  // namespace tarn::engine

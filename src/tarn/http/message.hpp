@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// HTTP request and response values handed between the server, the router and handlers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tarn/base/result.hpp"
+
+namespace tarn::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+/// Returns "GET", "POST", ... for a method.
+std::string_view MethodName(Method method);
+/// Returns the method for an upper-case name ("GET" -> kGet); unknown names give kOther.
+Method ParseMethod(std::string_view name);
+
+/// A parsed request. Header names compare case-insensitively; `path` is percent-decoded, `query` decoded pairs in
+/// order of appearance.
+struct Request {
+  Method method = Method::kGet;
+  std::string target;  // raw request target, e.g. "/api/2.0/token/list?x=1"
+  std::string path;    // decoded path without the query string
+  std::vector<std::pair<std::string, std::string>> query;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_address;
+  /// Values captured by the router from "{name}" and "{name...}" pattern segments.
+  std::map<std::string, std::string> path_params;
+  /// Set by the auth middleware: the authenticated user's name and id (empty for unauthenticated routes).
+  std::string user_name;
+  int64_t user_id = 0;
+
+  /// Returns the first header with this name (case-insensitive), if any.
+  std::optional<std::string_view> Header(std::string_view name) const;
+  /// Returns the first query parameter with this name, if any.
+  std::optional<std::string_view> QueryParam(std::string_view name) const;
+};
+
+/// Produces a streamed body piece by piece: appends the next piece to `out` and returns true while more follows,
+/// false after the last piece; an error aborts the response (the connection is closed).
+using BodyProducer = std::function<Result<bool>(std::string& out)>;
+
+/// A response. Either `body` is sent with a Content-Length, or `producer` is set and the body goes out chunked.
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  BodyProducer producer;
+
+  /// Replaces the first header with this name (case-insensitive) or appends it.
+  void SetHeader(std::string name, std::string value);
+  /// Returns the first header with this name (case-insensitive), if any.
+  std::optional<std::string_view> Header(std::string_view name) const;
+
+  /// 200-style JSON response; `json` must already be serialised JSON.
+  static Response Json(std::string json, int status = 200);
+  /// Databricks-style error body {"error_code": ..., "message": ...} with the code's HTTP status.
+  static Response Error(const Status& status);
+  static Response Text(std::string text, int status = 200, std::string content_type = "text/plain; charset=utf-8");
+};
+
+/// Percent-decodes `text` ('+' stays '+' unless `plus_as_space`). Fails on a truncated or non-hex escape.
+Result<std::string> PercentDecode(std::string_view text, bool plus_as_space = false);
+/// Splits "a=1&b=x%20y" into decoded pairs ('+' decodes to a space, as forms do).
+Result<std::vector<std::pair<std::string, std::string>>> ParseQueryString(std::string_view text);
+/// Escapes `text` as the inside of a JSON string (no surrounding quotes); invalid UTF-8 becomes U+FFFD.
+std::string JsonEscape(std::string_view text);
+
+}  // namespace tarn::http

@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP/1.1 server: acceptor and I/O threads on Asio, one strand-bound Session per connection, handlers on a
+// separate worker pool.
+#include "tarn/http/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "tarn/base/logging.hpp"
+#include "tarn/http/detail/wire.hpp"
+
+namespace tarn::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+
+// Bytes asked for by the read that waits for the first byte of a request.
+constexpr size_t kFirstReadBytes = 4096;
+// A Content-Length body is written in pieces of this size so the write timeout bounds inactivity, not total time.
+constexpr size_t kWritePieceBytes = 1 << 20;
+// After an error response the server stops sending and discards client bytes for at most this long before
+// closing, so the client reads the response instead of getting a reset.
+constexpr std::chrono::milliseconds kLingerTimeout{2000};
+// After Stop() force-closes connections it waits at most this long for the close handlers to run.
+constexpr std::chrono::milliseconds kCloseWait{2000};
+// Back-off after a failed accept (for example EMFILE) so the acceptor does not spin.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+class ServerImpl;
+
+// One client connection. Every member function runs on the connection's strand (the socket's executor); the
+// handler and body producer run on the worker pool and hand their results back through the strand.
+//
+// Request flow: WaitForRequest (idle) -> ReadHeader -> [100 Continue] -> ReadBody* -> Dispatch (pool) ->
+// SendResponse -> WriteFixed | WriteStreamed* -> FinishResponse -> WaitForRequest or Linger/Close.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerImpl& server, tcp::socket socket, uint64_t id);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  uint64_t id() const { return id_; }
+  void Start();
+  // Closes the connection when it is not in the middle of a request (Stop() phase one). Strand only.
+  void CloseIfIdle();
+  // Closes the connection whatever it is doing (Stop() phase two). Strand only.
+  void Close();
+  const beast::tcp_stream::executor_type& strand() const { return strand_; }
+
+ private:
+  void WaitForRequest();
+  void OnFirstBytes(const beast::error_code& ec, size_t bytes);
+  void ReadHeader();
+  void OnHeader(const beast::error_code& ec);
+  void ReadBody();
+  void OnBody(const beast::error_code& ec);
+  void OnReadError(const beast::error_code& ec);
+  void Dispatch();
+  void SendResponse(Response response);
+  void WriteFixed();
+  void ProduceNext();
+  void OnPiece(std::string piece, Result<bool> more);
+  void FinishResponse();
+  void Linger();
+  void SetInFlight(bool in_flight);
+
+  ServerImpl& server_;
+  const uint64_t id_;
+  beast::tcp_stream stream_;
+  const beast::tcp_stream::executor_type strand_;
+  std::string remote_address_;
+  beast::flat_buffer buffer_;
+  std::optional<detail::RequestParser> parser_;
+  bool first_request_ = true;
+  bool lingering_ = false;  // the last response is written; discarding input until the client closes
+  bool in_flight_ = false;  // a request has started arriving and its response is not yet written
+  bool closed_ = false;
+  // Per request.
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool head_request_ = false;
+  // Per response.
+  std::string out_head_;
+  std::string out_body_;
+  size_t body_offset_ = 0;
+  std::string chunk_line_;
+  BodyProducer producer_;
+  bool chunked_ = false;
+  std::array<char, 4096> discard_{};
+};
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(const ServerOptions& options, Handler handler)
+      : options_(options),
+        handler_(std::move(handler)),
+        acceptor_(net::make_strand(ioc_)),
+        accept_timer_(acceptor_.get_executor()) {
+    int workers = options_.num_worker_threads;
+    if (workers <= 0) workers = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+    pool_ = std::make_unique<net::thread_pool>(static_cast<size_t>(workers));
+  }
+
+  ~ServerImpl() override { Stop(std::chrono::milliseconds(0)); }
+
+  Status Bind() {
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(options_.bind_address, ec);
+    if (ec) return Error(ErrorCode::kInvalidParameterValue, "invalid bind address: {}", options_.bind_address);
+    tcp::endpoint endpoint(address, options_.port);
+    std::string where = fmt::format("{}:{}", options_.bind_address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec == net::error::address_in_use) return Error(ErrorCode::kConnectionFailure, "address already in use: {}", where);
+    if (ec) return Error(ErrorCode::kConnectionFailure, "cannot listen on {}: {}", where, ec.message());
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return Error(ErrorCode::kConnectionFailure, "cannot read the bound port of {}: {}", where, ec.message());
+    return Status::OK();
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void Start() override {
+    std::lock_guard lock(mu_);
+    if (started_ || stop_called_) return;
+    started_ = true;
+    net::post(acceptor_.get_executor(), [this] { Accept(); });
+    int num_threads = std::max(1, options_.num_threads);
+    for (int i = 0; i < num_threads; ++i) threads_.emplace_back([this] { RunIoThread(); });
+  }
+
+  void Stop(std::chrono::milliseconds grace) override {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_called_) return;
+      stop_called_ = true;
+      stopping_ = true;
+    }
+    bool started;
+    {
+      std::lock_guard lock(mu_);
+      started = started_;
+    }
+    if (!started) {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+      pool_->join();
+      return;
+    }
+    net::post(acceptor_.get_executor(), [this] {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+      accept_timer_.cancel();
+    });
+    for (const auto& session : LiveSessions()) {
+      net::post(session->strand(), [session] { session->CloseIfIdle(); });
+    }
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, grace, [this] { return in_flight_ == 0; });
+    }
+    auto remaining = LiveSessions();
+    auto closes_left = std::make_shared<std::atomic<size_t>>(remaining.size());
+    for (const auto& session : remaining) {
+      net::post(session->strand(), [this, session, closes_left] {
+        session->Close();
+        if (closes_left->fetch_sub(1) == 1) {
+          std::lock_guard lock(mu_);
+          cv_.notify_all();
+        }
+      });
+    }
+    remaining.clear();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, kCloseWait, [&] { return closes_left->load() == 0; });
+    }
+    ioc_.stop();
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+    // Handlers still running finish here; queued ones are dropped (their connections are already closed).
+    pool_->stop();
+    pool_->join();
+  }
+
+  // Session-facing interface.
+  const ServerOptions& options() const { return options_; }
+  net::thread_pool& pool() { return *pool_; }
+  Response Invoke(Request& request) { return InvokeHandler(handler_, request); }
+  bool stopping() {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+  void AdjustInFlight(int delta) {
+    std::lock_guard lock(mu_);
+    in_flight_ += delta;
+    if (in_flight_ == 0) cv_.notify_all();
+  }
+  void Unregister(uint64_t id) {
+    std::lock_guard lock(mu_);
+    sessions_.erase(id);
+  }
+
+ private:
+  void RunIoThread() {
+    // Thread entry point barrier: a stray exception is logged and the loop resumes.
+    while (true) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        TARN_LOG_ERROR("http I/O thread caught exception: {}", e.what());
+      } catch (...) {
+        TARN_LOG_ERROR("http I/O thread caught a non-standard exception");
+      }
+    }
+  }
+
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](const boost::system::error_code& ec, tcp::socket socket) {
+      OnAccept(ec, std::move(socket));
+    });
+  }
+
+  void OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      TARN_LOG_WARN("http accept failed: {}", ec.message());
+      accept_timer_.expires_after(kAcceptRetryDelay);
+      accept_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
+      return;
+    }
+    boost::system::error_code option_ec;
+    socket.set_option(tcp::no_delay(true), option_ec);
+    std::shared_ptr<Session> session;
+    {
+      std::lock_guard lock(mu_);
+      if (!stopping_) {
+        session = std::make_shared<Session>(*this, std::move(socket), next_session_id_++);
+        sessions_[session->id()] = session;
+      }
+    }
+    if (session) session->Start();
+    Accept();
+  }
+
+  std::vector<std::shared_ptr<Session>> LiveSessions() {
+    std::vector<std::shared_ptr<Session>> live;
+    std::lock_guard lock(mu_);
+    for (auto& [id, weak] : sessions_) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+    return live;
+  }
+
+  // Declaration order is destruction order in reverse: the pool (whose queued tasks hold sessions) goes before
+  // the io_context, and both go before the mutex and registry that session destructors touch.
+  const ServerOptions options_;
+  const Handler handler_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
+  uint64_t next_session_id_ = 1;                                  // guarded by mu_
+  int in_flight_ = 0;                                             // guarded by mu_
+  bool started_ = false;                                          // guarded by mu_
+  bool stop_called_ = false;                                      // guarded by mu_
+  bool stopping_ = false;                                         // guarded by mu_
+  uint16_t port_ = 0;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer accept_timer_;
+  std::unique_ptr<net::thread_pool> pool_;
+  std::vector<std::thread> threads_;
+};
+
+Session::Session(ServerImpl& server, tcp::socket socket, uint64_t id)
+    : server_(server), id_(id), stream_(std::move(socket)), strand_(stream_.get_executor()) {
+  boost::system::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_address_ = endpoint.address().to_string();
+}
+
+Session::~Session() {
+  if (in_flight_) server_.AdjustInFlight(-1);
+  server_.Unregister(id_);
+}
+
+void Session::Start() {
+  net::dispatch(strand_, [self = shared_from_this()] { self->WaitForRequest(); });
+}
+
+void Session::CloseIfIdle() {
+  if (!in_flight_) Close();
+}
+
+void Session::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.close();
+  SetInFlight(false);
+}
+
+void Session::SetInFlight(bool in_flight) {
+  if (in_flight_ == in_flight) return;
+  in_flight_ = in_flight;
+  server_.AdjustInFlight(in_flight ? 1 : -1);
+}
+
+void Session::WaitForRequest() {
+  if (closed_) return;
+  if (server_.stopping()) {
+    Close();
+    return;
+  }
+  parser_.emplace();
+  detail::ConfigureParser(*parser_, server_.options());
+  if (buffer_.size() > 0) {  // a pipelined request is already buffered
+    SetInFlight(true);
+    ReadHeader();
+    return;
+  }
+  const ServerOptions& options = server_.options();
+  stream_.expires_after(first_request_ ? options.read_timeout : options.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                          [self = shared_from_this()](const beast::error_code& ec, size_t bytes) {
+                            self->OnFirstBytes(ec, bytes);
+                          });
+}
+
+void Session::OnFirstBytes(const beast::error_code& ec, size_t bytes) {
+  if (closed_) return;
+  if (ec) {  // EOF between requests, idle timeout, reset: nothing to answer
+    Close();
+    return;
+  }
+  buffer_.commit(bytes);
+  SetInFlight(true);
+  ReadHeader();
+}
+
+void Session::ReadHeader() {
+  // One deadline for the whole header, so a client trickling header bytes (slowloris) is cut off.
+  stream_.expires_after(server_.options().read_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](const beast::error_code& ec, size_t) { self->OnHeader(ec); });
+}
+
+void Session::OnHeader(const beast::error_code& ec) {
+  if (closed_) return;
+  if (ec) {
+    OnReadError(ec);
+    return;
+  }
+  if (parser_->is_done()) {
+    Dispatch();
+    return;
+  }
+  if (detail::WantsContinue(parser_->get())) {
+    stream_.expires_after(server_.options().write_timeout);
+    net::async_write(stream_, net::buffer(detail::kContinueResponse.data(), detail::kContinueResponse.size()),
+                     [self = shared_from_this()](const beast::error_code& write_ec, size_t) {
+                       if (self->closed_) return;
+                       if (write_ec) {
+                         self->Close();
+                         return;
+                       }
+                       self->ReadBody();
+                     });
+    return;
+  }
+  ReadBody();
+}
+
+// The body is read piece by piece with the read timeout re-armed per piece: an upload that keeps moving may take
+// longer than read_timeout, one that stalls is cut off. This loop is where a streaming body sink would plug in.
+void Session::ReadBody() {
+  stream_.expires_after(server_.options().read_timeout);
+  bhttp::async_read_some(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](const beast::error_code& ec, size_t) { self->OnBody(ec); });
+}
+
+void Session::OnBody(const beast::error_code& ec) {
+  if (closed_) return;
+  if (ec) {
+    OnReadError(ec);
+    return;
+  }
+  if (parser_->is_done()) {
+    Dispatch();
+  } else {
+    ReadBody();
+  }
+}
+
+void Session::OnReadError(const beast::error_code& ec) {
+  std::optional<Response> response = detail::ParseErrorResponse(ec, server_.options());
+  if (!response) {
+    Close();
+    return;
+  }
+  TARN_LOG_DEBUG("http bad request from {}: {}", remote_address_, ec.message());
+  version_ = 11;
+  keep_alive_ = false;
+  head_request_ = false;
+  SendResponse(std::move(*response));
+}
+
+void Session::Dispatch() {
+  stream_.expires_never();
+  const detail::BeastRequest& message = parser_->get();
+  version_ = message.version();
+  keep_alive_ = message.keep_alive();
+  head_request_ = message.method() == bhttp::verb::head;
+  Result<Request> request = detail::ToRequest(parser_->release(), remote_address_);
+  parser_.reset();
+  if (!request.ok()) {
+    SendResponse(Response::Error(request.error()));
+    return;
+  }
+  net::post(server_.pool(), [self = shared_from_this(), request = std::move(*request)]() mutable {
+    Response response = self->server_.Invoke(request);
+    net::post(self->strand_, [self, response = std::move(response)]() mutable {
+      self->SendResponse(std::move(response));
+    });
+  });
+}
+
+void Session::SendResponse(Response response) {
+  if (closed_) return;
+  detail::PreparedResponse prepared =
+      detail::PrepareResponse(response, version_, keep_alive_ && !server_.stopping(), head_request_);
+  keep_alive_ = prepared.keep_alive;
+  out_head_ = std::move(prepared.head);
+  body_offset_ = 0;
+  switch (prepared.framing) {
+    case detail::BodyFraming::kNone:
+      out_body_.clear();
+      WriteFixed();
+      return;
+    case detail::BodyFraming::kContentLength:
+      out_body_ = std::move(response.body);
+      WriteFixed();
+      return;
+    case detail::BodyFraming::kChunked:
+    case detail::BodyFraming::kUntilClose:
+      chunked_ = prepared.framing == detail::BodyFraming::kChunked;
+      producer_ = std::move(response.producer);
+      out_body_.clear();
+      stream_.expires_after(server_.options().write_timeout);
+      net::async_write(stream_, net::buffer(out_head_),
+                       [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                         if (self->closed_) return;
+                         if (ec) {
+                           self->Close();
+                           return;
+                         }
+                         self->ProduceNext();
+                       });
+      return;
+  }
+}
+
+void Session::WriteFixed() {
+  size_t piece = std::min(kWritePieceBytes, out_body_.size() - body_offset_);
+  std::array<net::const_buffer, 2> buffers = {net::buffer(out_head_),
+                                              net::buffer(out_body_.data() + body_offset_, piece)};
+  stream_.expires_after(server_.options().write_timeout);
+  net::async_write(stream_, buffers, [self = shared_from_this(), piece](const beast::error_code& ec, size_t) {
+    if (self->closed_) return;
+    if (ec) {
+      self->Close();
+      return;
+    }
+    self->out_head_.clear();
+    self->body_offset_ += piece;
+    if (self->body_offset_ < self->out_body_.size()) {
+      self->WriteFixed();
+    } else {
+      self->FinishResponse();
+    }
+  });
+}
+
+// The producer may block (it may be pulling rows from a query), so it runs on the worker pool; each piece is
+// written from the strand before the next one is asked for, which also gives back-pressure.
+void Session::ProduceNext() {
+  stream_.expires_never();
+  net::post(server_.pool(), [self = shared_from_this()] {
+    std::string piece;
+    Result<bool> more = detail::RunProducer(self->producer_, piece);
+    net::post(self->strand_, [self, piece = std::move(piece), more = std::move(more)]() mutable {
+      self->OnPiece(std::move(piece), std::move(more));
+    });
+  });
+}
+
+void Session::OnPiece(std::string piece, Result<bool> more) {
+  if (closed_) return;
+  if (!more.ok()) {
+    // Closing without the last chunk tells the client the body is incomplete.
+    TARN_LOG_WARN("http streamed response aborted for {}: {}", remote_address_, more.error().ToString());
+    Close();
+    return;
+  }
+  bool last = !*more;
+  out_body_ = std::move(piece);
+  std::vector<net::const_buffer> buffers;
+  if (chunked_) {
+    if (!out_body_.empty()) {
+      chunk_line_ = detail::ChunkSizeLine(out_body_.size());
+      buffers.push_back(net::buffer(chunk_line_));
+      buffers.push_back(net::buffer(out_body_));
+      buffers.push_back(net::buffer(detail::kChunkEnd.data(), detail::kChunkEnd.size()));
+    }
+    if (last) buffers.push_back(net::buffer(detail::kLastChunk.data(), detail::kLastChunk.size()));
+  } else if (!out_body_.empty()) {
+    buffers.push_back(net::buffer(out_body_));
+  }
+  if (buffers.empty()) {
+    if (last) {
+      FinishResponse();
+    } else {
+      ProduceNext();
+    }
+    return;
+  }
+  stream_.expires_after(server_.options().write_timeout);
+  net::async_write(stream_, buffers, [self = shared_from_this(), last](const beast::error_code& ec, size_t) {
+    if (self->closed_) return;
+    if (ec) {
+      self->Close();
+      return;
+    }
+    if (last) {
+      self->FinishResponse();
+    } else {
+      self->ProduceNext();
+    }
+  });
+}
+
+void Session::FinishResponse() {
+  producer_ = nullptr;
+  out_body_.clear();
+  out_body_.shrink_to_fit();
+  SetInFlight(false);
+  first_request_ = false;
+  if (keep_alive_ && !server_.stopping()) {
+    WaitForRequest();
+  } else {
+    Linger();
+  }
+}
+
+// Half-closes and discards what the client still sends (for example the rest of a rejected body) until it closes
+// or kLingerTimeout passes, so the response is not destroyed by a reset.
+void Session::Linger() {
+  if (closed_) return;
+  if (!lingering_) {
+    lingering_ = true;
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::min<std::chrono::milliseconds>(kLingerTimeout, server_.options().read_timeout));
+  }
+  stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](const beast::error_code& ec, size_t) {
+    if (self->closed_) return;
+    if (ec) {
+      self->Close();
+      return;
+    }
+    self->Linger();
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, Handler handler) {
+  auto server = std::make_unique<ServerImpl>(options, std::move(handler));
+  TARN_RETURN_IF_ERROR(server->Bind());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace tarn::http

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// Platform: wires data dir, metadata store, identity, engine and the HTTP API together.
+#include "tarn/server/platform.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "tarn/api/auth.hpp"
+#include "tarn/api/identity_routes.hpp"
+#include "tarn/base/clock.hpp"
+#include "tarn/base/logging.hpp"
+#include "tarn/base/version.hpp"
+#include "tarn/engine/database.hpp"
+#include "tarn/http/router.hpp"
+#include "tarn/http/server.hpp"
+#include "tarn/identity/bootstrap.hpp"
+#include "tarn/identity/token_service.hpp"
+#include "tarn/identity/user_store.hpp"
+#include "tarn/meta/sqlite_meta_store.hpp"
+#include "tarn/server/data_dir.hpp"
+
+namespace tarn::server {
+namespace {
+
+/// Fails with a message naming the address when `port` cannot be bound on `address` right now.
+Status CheckPortFree(const std::string& address, uint16_t port, std::string_view what) {
+  if (port == 0) return Status::OK();
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error(ErrorCode::kConnectionFailure, "cannot create a socket: {}", std::strerror(errno));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    return Error(ErrorCode::kInvalidParameterValue, "bad bind address: {}", address);
+  }
+  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return Error(ErrorCode::kConnectionFailure, "{} port {}:{} is not available: {}", what, address, port,
+                 std::strerror(err));
+  }
+  return Status::OK();
+}
+
+std::string HealthJson(int64_t start_ms) {
+  return fmt::format(R"({{"status":"ok","version":"{}","uptime_seconds":{:.3f}}})", kVersion,
+                     static_cast<double>(NowMillis() - start_ms) / 1000.0);
+}
+
+class PlatformImpl final : public Platform {
+ public:
+  Status Init(const PlatformConfig& config) {
+    start_ms_ = NowMillis();
+    TARN_ASSIGN_OR_RETURN(data_dir_, DataDir::Open(config.data_dir));
+    if (!Log::SetFile(data_dir_->LogDir() + "/tarn.log")) {
+      return Error(ErrorCode::kIoError, "cannot open log file in {}", data_dir_->LogDir());
+    }
+    TARN_RETURN_IF_ERROR(CheckPortFree(config.bind_address, config.sql_port, "SQL"));
+
+    TARN_ASSIGN_OR_RETURN(meta_, meta::SqliteMetaStore::Open(data_dir_->MetaDbPath()));
+    users_ = std::make_unique<identity::UserStore>(*meta_);
+    tokens_ = std::make_unique<identity::TokenService>(*meta_);
+    TARN_ASSIGN_OR_RETURN(auto boot, identity::Bootstrap(*users_, *tokens_, config.admin_token));
+    if (!boot.admin_token.empty()) {
+      TARN_RETURN_IF_ERROR(data_dir_->WriteAdminToken(boot.admin_token));
+      if (!boot.token_from_env) new_admin_token_ = boot.admin_token;
+    }
+
+    engine::DatabaseOptions engine_options;
+    engine_options.threads = config.threads;
+    engine_options.memory_limit = config.memory_limit;
+    TARN_ASSIGN_OR_RETURN(engine_, engine::Database::Open(engine_options));
+
+    RegisterRoutes();
+    http::ServerOptions http_options;
+    http_options.bind_address = config.bind_address;
+    http_options.port = config.http_port;
+    http::Handler handler = api::WithAuth(*tokens_, [this](http::Request& request) {
+      return router_.Dispatch(request);
+    });
+    TARN_ASSIGN_OR_RETURN(http_, http::Server::Create(http_options, std::move(handler)));
+    http_->Start();
+    TARN_LOG_INFO("tarn {} serving HTTP on {}:{} (data {})", kVersion, config.bind_address, http_->port(),
+                  data_dir_->root());
+    return Status::OK();
+  }
+
+  ~PlatformImpl() override { Stop(); }
+
+  uint16_t http_port() const override { return http_ ? http_->port() : 0; }
+  const std::string& data_root() const override { return data_dir_->root(); }
+  const std::string& new_admin_token() const override { return new_admin_token_; }
+
+  void Stop() override {
+    std::lock_guard lock(stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    if (http_) http_->Stop();
+    http_.reset();
+    engine_.reset();
+    tokens_.reset();
+    users_.reset();
+    meta_.reset();
+  }
+
+ private:
+  void RegisterRoutes() {
+    router_.Add(http::Method::kGet, "/health", [this](http::Request&) {
+      return http::Response::Json(HealthJson(start_ms_));
+    });
+    // The Python SDK probes this without auth while building its config; a fast 404 lets it continue.
+    router_.Add(http::Method::kGet, "/.well-known/databricks-config", [](http::Request&) {
+      return http::Response::Error(Error(ErrorCode::kResourceDoesNotExist, "no workspace configuration here"));
+    });
+    api::RegisterIdentityRoutes(router_, *tokens_, *users_);
+  }
+
+  int64_t start_ms_ = 0;
+  std::unique_ptr<DataDir> data_dir_;
+  std::unique_ptr<meta::SqliteMetaStore> meta_;
+  std::unique_ptr<identity::UserStore> users_;
+  std::unique_ptr<identity::TokenService> tokens_;
+  std::unique_ptr<engine::Database> engine_;
+  http::Router router_;
+  std::unique_ptr<http::Server> http_;
+  std::string new_admin_token_;
+  std::mutex stop_mu_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Platform>> Platform::Start(const PlatformConfig& config) {
+  auto platform = std::make_unique<PlatformImpl>();
+  TARN_RETURN_IF_ERROR(platform->Init(config));
+  return std::unique_ptr<Platform>(std::move(platform));
+}
+
+}  // namespace tarn::server

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+// Behaviour every ObjectStore must share, run against LocalObjectStore and InMemoryObjectStore.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "tarn/storage/in_memory_object_store.hpp"
+#include "tarn/storage/local_object_store.hpp"
+
+namespace tarn::storage {
+namespace {
+
+std::vector<std::string> Keys(const std::vector<ObjectInfo>& infos) {
+  std::vector<std::string> keys;
+  for (const auto& info : infos) keys.push_back(info.key);
+  return keys;
+}
+
+// Owns a temp directory for the lifetime of a test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "tarn-storage-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class StoreFactory {
+ public:
+  virtual ~StoreFactory() = default;
+  virtual ObjectStore& store() = 0;
+};
+
+class LocalFactory : public StoreFactory {
+ public:
+  LocalFactory() : store_(LocalObjectStore::Create(dir_.path() + "/root").value()) {}
+  ObjectStore& store() override { return *store_; }
+  TempDir dir_;
+  std::unique_ptr<LocalObjectStore> store_;
+};
+
+class MemoryFactory : public StoreFactory {
+ public:
+  ObjectStore& store() override { return store_; }
+  InMemoryObjectStore store_;
+};
+
+template <typename Factory>
+class ObjectStoreTest : public ::testing::Test {
+ protected:
+  ObjectStore& store() { return factory_.store(); }
+  Factory factory_;
+};
+
+using Factories = ::testing::Types<LocalFactory, MemoryFactory>;
+TYPED_TEST_SUITE(ObjectStoreTest, Factories);
+
+TYPED_TEST(ObjectStoreTest, WriteReadStat) {
+  ObjectStore& s = this->store();
+  ASSERT_TRUE(s.Write("a/b/c.txt", "hello").ok());
+  EXPECT_EQ(s.Read("a/b/c.txt").value(), "hello");
+  EXPECT_EQ(s.Read("/a//b/./c.txt").value(), "hello");
+  auto info = s.Stat("a/b/c.txt");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->key, "a/b/c.txt");
+  EXPECT_EQ(info->size, 5);
+  EXPECT_GT(info->modification_time_millis, 0);
+  ASSERT_TRUE(s.Write("a/b/c.txt", "replaced").ok());
+  EXPECT_EQ(s.Read("a/b/c.txt").value(), "replaced");
+}
+
+TYPED_TEST(ObjectStoreTest, MissingObjects) {
+  ObjectStore& s = this->store();
+  EXPECT_EQ(s.Read("nope").status().code(), ErrorCode::kResourceDoesNotExist);
+  EXPECT_EQ(s.Stat("nope").status().code(), ErrorCode::kResourceDoesNotExist);
+  EXPECT_EQ(s.Delete("nope").code(), ErrorCode::kResourceDoesNotExist);
+  EXPECT_EQ(s.ReadRange("nope", 0, 1).status().code(), ErrorCode::kResourceDoesNotExist);
+  auto listed = s.List("no/such/dir/");
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_TRUE(listed->empty());
+}
+
+TYPED_TEST(ObjectStoreTest, ReadRange) {
+  ObjectStore& s = this->store();
+  ASSERT_TRUE(s.Write("r", "0123456789").ok());
+  EXPECT_EQ(s.ReadRange("r", 2, 3).value(), "234");
+  EXPECT_EQ(s.ReadRange("r", 8, 100).value(), "89");
+  EXPECT_EQ(s.ReadRange("r", 10, 5).value(), "");
+  EXPECT_EQ(s.ReadRange("r", 11, 1).status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(s.ReadRange("r", -1, 1).status().code(), ErrorCode::kInvalidParameterValue);
+}
+
+TYPED_TEST(ObjectStoreTest, ListIsLexicographicWithSizes) {
+  ObjectStore& s = this->store();
+  for (std::string key : {"t/_delta_log/00000000000000000002.json", "t/_delta_log/00000000000000000000.json",
+                          "t/_delta_log/00000000000000000001.checkpoint.parquet", "t/_delta_log/_sidecars/x.parquet",
+                          "t/_delta_log/00000000000000000001.json", "t/part-0.parquet", "u/other"}) {
+    ASSERT_TRUE(s.Write(key, key).ok());
+  }
+  auto all = s.List("t/_delta_log/");
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(Keys(*all), (std::vector<std::string>{"t/_delta_log/00000000000000000000.json",
+                                                  "t/_delta_log/00000000000000000001.checkpoint.parquet",
+                                                  "t/_delta_log/00000000000000000001.json",
+                                                  "t/_delta_log/00000000000000000002.json",
+                                                  "t/_delta_log/_sidecars/x.parquet"}));
+  EXPECT_EQ((*all)[0].size, static_cast<int64_t>(std::string("t/_delta_log/00000000000000000000.json").size()));
+
+  auto flat = s.List("t/_delta_log/", ListOptions{.start_after = "", .recursive = false});
+  ASSERT_TRUE(flat.has_value());
+  EXPECT_EQ(flat->size(), 4u);
+
+  auto from = s.List("t/_delta_log/", ListOptions{.start_after = "t/_delta_log/00000000000000000001", .recursive = false});
+  ASSERT_TRUE(from.has_value());
+  EXPECT_EQ(Keys(*from), (std::vector<std::string>{"t/_delta_log/00000000000000000001.checkpoint.parquet",
+                                                   "t/_delta_log/00000000000000000001.json",
+                                                   "t/_delta_log/00000000000000000002.json"}));
+
+  auto partial = s.List("t/_delta_log/0000000000000000000");
+  ASSERT_TRUE(partial.has_value());
+  EXPECT_EQ(partial->size(), 4u);
+
+  auto everything = s.List("");
+  ASSERT_TRUE(everything.has_value());
+  EXPECT_EQ(everything->size(), 7u);
+  EXPECT_EQ(everything->back().key, "u/other");
+}
+
+TYPED_TEST(ObjectStoreTest, PutIfAbsentIsExclusive) {
+  ObjectStore& s = this->store();
+  ASSERT_TRUE(s.PutIfAbsent("log/0.json", "first").ok());
+  Status second = s.PutIfAbsent("log/0.json", "second");
+  EXPECT_EQ(second.code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(s.Read("log/0.json").value(), "first");
+}
+
+TYPED_TEST(ObjectStoreTest, ConcurrentPutIfAbsentHasOneWinner) {
+  ObjectStore& s = this->store();
+  constexpr int kThreads = 8;
+  std::atomic<int> winners{0};
+  std::atomic<int> losers{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      Status st = s.PutIfAbsent("log/1.json", "writer " + std::to_string(i));
+      if (st.ok()) winners++;
+      else if (st.code() == ErrorCode::kAlreadyExists) losers++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_EQ(losers.load(), kThreads - 1);
+  EXPECT_TRUE(s.Read("log/1.json").value().starts_with("writer "));
+}
+
+TYPED_TEST(ObjectStoreTest, DeleteAndRename) {
+  ObjectStore& s = this->store();
+  ASSERT_TRUE(s.Write("a", "1").ok());
+  ASSERT_TRUE(s.Write("b", "2").ok());
+  EXPECT_EQ(s.Rename("a", "b", /*overwrite=*/false).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(s.Read("a").value(), "1");
+  ASSERT_TRUE(s.Rename("a", "dir/c", false).ok());
+  EXPECT_EQ(s.Read("dir/c").value(), "1");
+  EXPECT_EQ(s.Read("a").status().code(), ErrorCode::kResourceDoesNotExist);
+  ASSERT_TRUE(s.Rename("dir/c", "b", /*overwrite=*/true).ok());
+  EXPECT_EQ(s.Read("b").value(), "1");
+  EXPECT_EQ(s.Rename("missing", "x", false).code(), ErrorCode::kResourceDoesNotExist);
+  ASSERT_TRUE(s.Delete("b").ok());
+  EXPECT_EQ(s.Read("b").status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TYPED_TEST(ObjectStoreTest, KeysCannotEscapeRoot) {
+  ObjectStore& s = this->store();
+  for (std::string bad : {std::string("../escape"), std::string("a/../../escape"), std::string(".."), std::string("a\0b", 3)}) {
+    EXPECT_EQ(s.Write(bad, "x").code(), ErrorCode::kInvalidParameterValue) << bad;
+    EXPECT_EQ(s.PutIfAbsent(bad, "x").code(), ErrorCode::kInvalidParameterValue) << bad;
+    EXPECT_EQ(s.Read(bad).status().code(), ErrorCode::kInvalidParameterValue) << bad;
+    EXPECT_EQ(s.Delete(bad).code(), ErrorCode::kInvalidParameterValue) << bad;
+    EXPECT_EQ(s.Rename("a", bad, true).code(), ErrorCode::kInvalidParameterValue) << bad;
+  }
+  EXPECT_FALSE(s.List("../").has_value());
+  // An encoded traversal is just a file name inside the store.
+  ASSERT_TRUE(s.Write("%2e%2e/%2e%2e/x", "literal").ok());
+  EXPECT_EQ(s.Read("%2e%2e/%2e%2e/x").value(), "literal");
+}
+
+TYPED_TEST(ObjectStoreTest, BinaryDataRoundTrips) {
+  ObjectStore& s = this->store();
+  std::string data("\0\x01\xff\n", 4);
+  ASSERT_TRUE(s.Write("bin", data).ok());
+  EXPECT_EQ(s.Read("bin").value(), data);
+}
+
+TEST(LocalObjectStoreTest, RootMustBeAbsolute) {
+  EXPECT_FALSE(LocalObjectStore::Create("relative/root").has_value());
+}
+
+TEST(LocalObjectStoreTest, MissingRootWithoutCreate) {
+  TempDir dir;
+  auto store = LocalObjectStore::Create(dir.path() + "/missing", /*create_root=*/false);
+  EXPECT_EQ(store.status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TEST(LocalObjectStoreTest, FilesLandUnderRootAndTempFilesAreHidden) {
+  TempDir dir;
+  auto store = LocalObjectStore::Create(dir.path()).value();
+  ASSERT_TRUE(store->Write("x/y.json", "{}").ok());
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/x/y.json"));
+  EXPECT_EQ(store->LocalPath("x/y.json").value(), dir.path() + "/x/y.json");
+  EXPECT_FALSE(store->LocalPath("../y").has_value());
+  // A leftover temp file from a crashed writer is not an object.
+  { std::FILE* f = std::fopen((dir.path() + "/x/.tarn-tmp-1-0-y.json").c_str(), "w"); std::fclose(f); }
+  auto listed = store->List("x/").value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].key, "x/y.json");
+  // No temp files remain after successful writes.
+  ASSERT_TRUE(store->PutIfAbsent("x/z.json", "1").ok());
+  EXPECT_FALSE(store->PutIfAbsent("x/z.json", "2").ok());
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() + "/x")) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 3);  // y.json, z.json and the planted temp file
+}
+
+TEST(LocalObjectStoreTest, ReportsModificationTime) {
+  TempDir dir;
+  auto store = LocalObjectStore::Create(dir.path()).value();
+  ASSERT_TRUE(store->Write("f", "1").ok());
+  struct timespec times[2] = {{1000, 0}, {1234, 567000000}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dir.path() + "/f").c_str(), times, 0), 0);
+  EXPECT_EQ(store->Stat("f")->modification_time_millis, 1234567);
+  EXPECT_EQ(store->List("f").value().at(0).modification_time_millis, 1234567);
+}
+
+TEST(InMemoryObjectStoreTest, TestingClockAndModificationTime) {
+  InMemoryObjectStore store;
+  store.TestingSetClock([] { return int64_t{42}; });
+  ASSERT_TRUE(store.Write("a", "1").ok());
+  EXPECT_EQ(store.Stat("a")->modification_time_millis, 42);
+  ASSERT_TRUE(store.TestingSetModificationTime("a", 7).ok());
+  EXPECT_EQ(store.Stat("a")->modification_time_millis, 7);
+  EXPECT_EQ(store.TestingSetModificationTime("b", 7).code(), ErrorCode::kResourceDoesNotExist);
+}
+
+}  // namespace
+}  // namespace tarn::storage

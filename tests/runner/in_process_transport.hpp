@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+// In-process transport: runs statements through tarn::engine on a fresh in-memory database.
+#pragma once
+
+#include "transport.hpp"
+
+namespace tarn::sqllogictest {
+
+class InProcessTransportFactory : public TransportFactory {
+ public:
+  std::unique_ptr<Transport> Create(std::string& error) override;
+};
+
+}  // namespace tarn::sqllogictest

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// tarn_sqllogictest: runs sqllogictest files through a transport and prints PASS/FAIL per file.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "in_process_transport.hpp"
+#include "test_file.hpp"
+#include "test_runner.hpp"
+
+namespace fs = std::filesystem;
+using namespace tarn::sqllogictest;
+
+namespace {
+
+void Usage() {
+  std::cerr << "usage: tarn_sqllogictest [--transport=inprocess] <file.test | directory>...\n"
+               "Runs every *.test file (directories are searched recursively), one fresh database per file.\n"
+               "Prints PASS/FAIL per file and a final 'N passed, M failed' line; exits 1 when any file fails.\n";
+}
+
+std::vector<fs::path> CollectFiles(const std::vector<std::string>& args, bool& ok) {
+  std::vector<fs::path> files;
+  for (const auto& arg : args) {
+    std::error_code ec;
+    if (fs::is_directory(arg, ec)) {
+      for (const auto& entry : fs::recursive_directory_iterator(arg, ec)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".test") files.push_back(entry.path());
+      }
+    } else if (fs::is_regular_file(arg, ec)) {
+      files.emplace_back(arg);
+    } else {
+      std::cerr << "no such file or directory: " << arg << "\n";
+      ok = false;
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> paths;
+  std::string transport_name = "inprocess";
+  for (int i = 1; i < argc; i++) {
+    std::string arg = argv[i];
+    if (arg.rfind("--transport=", 0) == 0) {
+      transport_name = arg.substr(12);
+    } else if (arg == "-h" || arg == "--help") {
+      Usage();
+      return 0;
+    } else {
+      paths.push_back(arg);
+    }
+  }
+  if (paths.empty()) {
+    Usage();
+    return 2;
+  }
+  if (transport_name != "inprocess") {
+    std::cerr << "unknown transport: " << transport_name << " (available: inprocess)\n";
+    return 2;
+  }
+  InProcessTransportFactory factory;
+
+  bool paths_ok = true;
+  std::vector<fs::path> files = CollectFiles(paths, paths_ok);
+  if (files.empty()) {
+    std::cerr << "no .test files found\n";
+    return 2;
+  }
+  int passed = 0;
+  int failed = 0;
+  for (const fs::path& file : files) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<Record> records;
+    std::string error;
+    int error_line = 0;
+    FileOutcome outcome;
+    if (!in || !ParseTestFile(text.str(), records, error, error_line)) {
+      outcome.passed = false;
+      outcome.failed_line = error_line;
+      outcome.message = in ? "parse error: " + error : "cannot read the file";
+    } else {
+      std::unique_ptr<Transport> transport = factory.Create(error);
+      std::error_code ec;
+      fs::path test_dir = fs::temp_directory_path(ec) / ("tarn_sqllogictest_" + std::to_string(::getpid()));
+      fs::remove_all(test_dir, ec);
+      fs::create_directories(test_dir, ec);
+      if (!transport) {
+        outcome.passed = false;
+        outcome.message = "cannot open a database: " + error;
+      } else {
+        outcome = RunRecords(records, *transport, test_dir.string());
+      }
+      transport.reset();
+      fs::remove_all(test_dir, ec);
+    }
+    if (outcome.passed) {
+      passed++;
+      std::cout << "PASS " << file.string() << " (" << outcome.records_run << " records)\n";
+    } else {
+      failed++;
+      std::cout << "FAIL " << file.string();
+      if (outcome.failed_line > 0) std::cout << ":" << outcome.failed_line;
+      while (!outcome.message.empty() && outcome.message.back() == '\n') outcome.message.pop_back();
+      std::cout << ": " << outcome.message << "\n";
+    }
+    std::cout.flush();
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return (failed > 0 || !paths_ok) ? 1 : 0;
+}
