@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates zstd
   libboost-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev libsimdjson-dev
   python3 python3-pytest python3-requests
 )
 missing=()

@@ -3,15 +3,19 @@
 #include "tarn/cli/command_line.hpp"
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include <charconv>
 #include <iostream>
 #include <map>
 
 #include "tarn/base/version.hpp"
+#include "tarn/cli/fs_commands.hpp"
 #include "tarn/cli/local_sql.hpp"
 #include "tarn/cli/rest_client.hpp"
 #include "tarn/cli/rest_commands.hpp"
+#include "tarn/cli/secrets_commands.hpp"
+#include "tarn/cli/workspace_commands.hpp"
 
 namespace tarn::cli {
 namespace {
@@ -212,6 +216,14 @@ int RunCommandLine(int argc, const char* const* argv, const CliHooks& hooks, std
   tokens_revoke->add_option("TOKEN_ID", cmd.token_id, "Id of the token, as shown by `tarn tokens list`")
       ->required();
 
+  // tarn fs
+  std::unique_ptr<FsCommandLine> fs_command = FsCommandLine::Add(app);
+
+  // tarn workspace, tarn secrets: parsing stores the chosen command here
+  RestCommand group_command;
+  AddWorkspaceCommands(app, group_command);
+  AddSecretsCommands(app, group_command);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -275,6 +287,20 @@ int RunCommandLine(int argc, const char* const* argv, const CliHooks& hooks, std
         cmd.global, env,
         [&](RestClient& client, OutputFormat format) { return RunTokensRevoke(client, cmd.token_id, format, out); },
         err);
+  }
+  if (fs_command->Parsed()) {
+    bool progress_allowed = &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+    return RunRestCommand(
+        cmd.global, env,
+        [&](RestClient& client, OutputFormat format) {
+          return fs_command->Run(client, format, progress_allowed, out, err);
+        },
+        err);
+  }
+  if (group_command) {
+    return RunRestCommand(
+        cmd.global, env,
+        [&](RestClient& client, OutputFormat format) { return group_command(client, format, out, err); }, err);
   }
   return UsageError(app, "no command given", err);
 }

@@ -123,7 +123,7 @@ RestClient::RestClient(RestClientOptions options) : options_(std::move(options))
   while (!options_.host.empty() && options_.host.back() == '/') options_.host.pop_back();
 }
 
-Result<std::string> RestClient::Get(std::string_view path, const QueryParams& query) {
+std::string RestClient::BuildUrl(std::string_view path, const QueryParams& query) const {
   std::string url = options_.host + std::string(path);
   EnsureCurlInitialized();
   char separator = '?';
@@ -138,7 +138,11 @@ Result<std::string> RestClient::Get(std::string_view path, const QueryParams& qu
     curl_free(escaped_value);
     separator = '&';
   }
-  return Send("GET", url, {});
+  return url;
+}
+
+Result<std::string> RestClient::Get(std::string_view path, const QueryParams& query) {
+  return Send("GET", BuildUrl(path, query), {});
 }
 
 Result<std::string> RestClient::Post(std::string_view path, std::string_view json_body) {
@@ -199,6 +203,148 @@ Result<std::string> RestClient::Send(std::string_view method, const std::string&
   }
   if (http_status < 200 || http_status >= 300) return HttpErrorStatus(http_status, response);
   return response;
+}
+
+namespace {
+
+// State shared with the libcurl callbacks of one streamed transfer.
+struct StreamTransfer {
+  CURL* handle = nullptr;
+  const BodySource* source = nullptr;
+  const BodySink* sink = nullptr;
+  const ProgressCallback* progress = nullptr;
+  std::string body;  // non-streamed answer: the body of an error, or the whole body when there is no sink
+  bool aborted = false;
+};
+
+size_t ReadStreamBody(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<StreamTransfer*>(user);
+  int64_t n = (*transfer->source)(buffer, size * count);
+  if (n < 0) {
+    transfer->aborted = true;
+    return CURL_READFUNC_ABORT;
+  }
+  return static_cast<size_t>(n);
+}
+
+size_t WriteStreamBody(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<StreamTransfer*>(user);
+  long http_status = 0;
+  curl_easy_getinfo(transfer->handle, CURLINFO_RESPONSE_CODE, &http_status);
+  if (transfer->sink != nullptr && *transfer->sink && http_status >= 200 && http_status < 300) {
+    if (!(*transfer->sink)(std::string_view(data, size * count))) {
+      transfer->aborted = true;
+      return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
+    }
+    return size * count;
+  }
+  if (transfer->body.size() < (1 << 20)) transfer->body.append(data, size * count);
+  return size * count;
+}
+
+int ReportProgress(void* user, curl_off_t download_total, curl_off_t download_now, curl_off_t upload_total,
+                   curl_off_t upload_now) {
+  auto* transfer = static_cast<StreamTransfer*>(user);
+  if (transfer->progress != nullptr && *transfer->progress) {
+    if (transfer->source != nullptr) {
+      (*transfer->progress)(static_cast<int64_t>(upload_now), upload_total > 0 ? upload_total : -1);
+    } else {
+      (*transfer->progress)(static_cast<int64_t>(download_now), download_total > 0 ? download_total : -1);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<std::string> RestClient::PutStream(std::string_view path, const QueryParams& query, const BodySource& source,
+                                          int64_t size, const ProgressCallback& progress) {
+  std::string url = BuildUrl(path, query);
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return Error(ErrorCode::kInternal, "cannot initialise libcurl");
+  StreamTransfer transfer{curl.get(), &source, nullptr, &progress, {}, false};
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  auto add_header = [&](const std::string& header) {
+    headers.reset(curl_slist_append(headers.release(), header.c_str()));
+  };
+  add_header("Authorization: Bearer " + options_.token);
+  add_header("Content-Type: application/octet-stream");
+  add_header("Expect:");  // no 100-continue round trip
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  std::string user_agent = std::string("tarn-cli/") + kVersion;
+  CURL* handle = curl.get();
+  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent.c_str());
+  curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+  curl_easy_setopt(handle, CURLOPT_READFUNCTION, ReadStreamBody);
+  curl_easy_setopt(handle, CURLOPT_READDATA, &transfer);
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, WriteStreamBody);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, ReportProgress);
+  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
+  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, options_.timeout_seconds);
+  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  if (options_.debug_log != nullptr) *options_.debug_log << "> PUT " << url << " (" << size << " bytes)\n";
+  CURLcode code = curl_easy_perform(handle);
+  if (code != CURLE_OK) {
+    if (transfer.aborted) return Error(ErrorCode::kIoError, "reading the local data for {} failed", url);
+    long os_errno = 0;
+    curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
+    return TransportError(code, os_errno, options_.host, error_buffer, options_.timeout_seconds);
+  }
+  long http_status = 0;
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http_status);
+  if (options_.debug_log != nullptr) *options_.debug_log << "< HTTP " << http_status << '\n';
+  if (http_status < 200 || http_status >= 300) return HttpErrorStatus(http_status, transfer.body);
+  return transfer.body;
+}
+
+Status RestClient::GetStream(std::string_view path, const QueryParams& query, const BodySink& sink,
+                             const ProgressCallback& progress) {
+  std::string url = BuildUrl(path, query);
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return Error(ErrorCode::kInternal, "cannot initialise libcurl");
+  StreamTransfer transfer{curl.get(), nullptr, &sink, &progress, {}, false};
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  headers.reset(curl_slist_append(nullptr, ("Authorization: Bearer " + options_.token).c_str()));
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  std::string user_agent = std::string("tarn-cli/") + kVersion;
+  CURL* handle = curl.get();
+  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent.c_str());
+  curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, WriteStreamBody);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, ReportProgress);
+  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
+  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, options_.timeout_seconds);
+  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  if (options_.debug_log != nullptr) *options_.debug_log << "> GET " << url << '\n';
+  CURLcode code = curl_easy_perform(handle);
+  if (code != CURLE_OK) {
+    if (transfer.aborted) return Error(ErrorCode::kIoError, "writing the data of {} failed", url);
+    long os_errno = 0;
+    curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
+    return TransportError(code, os_errno, options_.host, error_buffer, options_.timeout_seconds);
+  }
+  long http_status = 0;
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http_status);
+  if (options_.debug_log != nullptr) *options_.debug_log << "< HTTP " << http_status << '\n';
+  if (http_status < 200 || http_status >= 300) return HttpErrorStatus(http_status, transfer.body);
+  return Status::OK();
 }
 
 }  // namespace tarn::cli

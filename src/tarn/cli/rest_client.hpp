@@ -2,6 +2,8 @@
 // RestClient: a small blocking JSON-over-HTTP client (libcurl) for the Tarn / Databricks REST API.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -25,6 +27,14 @@ struct RestClientOptions {
 /// Query parameters, sent URL-encoded in order.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+/// Reports transfer progress: bytes moved so far and the total (-1 when unknown).
+using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
+/// Receives a streamed response body piece by piece; returning false aborts the transfer.
+using BodySink = std::function<bool(std::string_view piece)>;
+/// Fills `buffer` with up to `capacity` bytes of a streamed request body; returns the count (0 at the end) or -1 to
+/// abort the transfer.
+using BodySource = std::function<int64_t(char* buffer, size_t capacity)>;
+
 /// Sends one request per call over libcurl and returns the body of a 2xx answer. Errors:
 /// - HTTP status >= 300: the code matching the server's Databricks `error_code` (else one derived from the HTTP
 ///   status), with message "<error_code>: <message>" taken from the JSON error body ({"error_code","message"}, or
@@ -39,10 +49,21 @@ class RestClient {
   /// Posts `json_body` with Content-Type application/json.
   Result<std::string> Post(std::string_view path, std::string_view json_body);
 
+  /// PUTs a raw body of `size` bytes pulled from `source` (Content-Type application/octet-stream) and returns the
+  /// answer's body. Streams: memory use does not grow with `size`. Instead of the total timeout, a transfer that
+  /// moves nothing for timeout_seconds is aborted.
+  Result<std::string> PutStream(std::string_view path, const QueryParams& query, const BodySource& source,
+                                int64_t size, const ProgressCallback& progress = {});
+  /// GETs `path` and streams a 2xx body into `sink` (same stall rule as PutStream); error answers become a Status as
+  /// for Get.
+  Status GetStream(std::string_view path, const QueryParams& query, const BodySink& sink,
+                   const ProgressCallback& progress = {});
+
   const RestClientOptions& options() const { return options_; }
 
  private:
   Result<std::string> Send(std::string_view method, const std::string& url, std::string_view body);
+  std::string BuildUrl(std::string_view path, const QueryParams& query) const;
 
   RestClientOptions options_;
 };

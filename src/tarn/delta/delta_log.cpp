@@ -4,6 +4,7 @@
 #include "tarn/delta/delta_log.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "tarn/base/logging.hpp"
@@ -12,52 +13,107 @@
 namespace tarn::delta {
 namespace {
 
-constexpr uint32_t kEmptySlot = 0xffffffffu;
+constexpr uint32_t kNotFound = 0xffffffffu;
+constexpr uint64_t kEmptySlot = FileTable::kEmptySlot;
 // A JSON add/remove line is rarely shorter than this; used to pre-size the replay state from a commit's size.
 constexpr size_t kMinBytesPerFileAction = 128;
+// First arena block of an incremental refresh (blocks double from there): small commits stay small.
+constexpr size_t kRefreshArenaBlock = 512;
 
 std::string_view DvId(const FileEntry& entry) {
   return entry.deletion_vector ? entry.deletion_vector->unique_id : std::string_view();
 }
 
+uint64_t HashKey(std::string_view path, std::string_view dv_id) {
+  uint64_t h = std::hash<std::string_view>()(path);
+  if (!dv_id.empty()) h ^= std::hash<std::string_view>()(dv_id) * 0x9e3779b97f4a7c15ull;
+  return h;
+}
+
+uint64_t HashEntry(const FileEntry& entry) { return HashKey(entry.path, DvId(entry)); }
+
+// Open-addressing lookup in a FileTable/FileOverlay slot array: the high hash bits in each slot skip most entries
+// without touching them.
+uint32_t FindSlot(const LargeVector<uint64_t>& slots, const LargeVector<FileEntry>& entries, uint64_t hash,
+                  std::string_view path, std::string_view dv_id) {
+  if (slots.empty()) return kNotFound;
+  size_t mask = slots.size() - 1;
+  uint64_t tag = hash >> 32;
+  for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+    uint64_t value = slots[slot];
+    if (value == kEmptySlot) return kNotFound;
+    if ((value >> 32) == tag) {
+      uint32_t index = static_cast<uint32_t>(value);
+      const FileEntry& entry = entries[index];
+      if (entry.path == path && DvId(entry) == dv_id) return index;
+    }
+  }
+}
+
+void InsertSlot(LargeVector<uint64_t>& slots, uint64_t hash, uint32_t index) {
+  size_t mask = slots.size() - 1;
+  size_t slot = hash & mask;
+  while (slots[slot] != kEmptySlot) slot = (slot + 1) & mask;
+  slots[slot] = ((hash >> 32) << 32) | index;
+}
+
+void RebuildSlots(LargeVector<uint64_t>& slots, const LargeVector<FileEntry>& entries, size_t min_slots) {
+  size_t size = 16;
+  while (size < min_slots) size <<= 1;
+  slots.assign(size, kEmptySlot);
+  for (uint32_t i = 0; i < entries.size(); ++i) InsertSlot(slots, HashEntry(entries[i]), i);
+}
+
+// An overlay larger than this is folded into a new FileTable: refreshes copy the overlay (O(overlay)), compaction
+// copies the table (O(files)); about sqrt(files) balances the two.
+size_t CompactionThreshold(size_t table_size) {
+  return std::max<size_t>(1024, 4 * static_cast<size_t>(std::sqrt(static_cast<double>(table_size))));
+}
+
 // Mutable state of a log replay: applies actions in log order (checkpoint rows first, then commits ascending), keyed
-// by (path, deletion vector id); the newest action for a key wins.
+// by (path, deletion vector id); the newest action for a key wins. An incremental replay layers its changes on the
+// base snapshot's shared FileTable (in top_) instead of copying it.
 class ReplayState final : public ActionVisitor {
  public:
-  ReplayState(std::string label, std::optional<std::string> local_root, bool skip_file_actions)
+  ReplayState(std::string label, std::optional<std::string> local_root, bool skip_file_actions,
+              size_t arena_block = 0)
       : label_(std::move(label)),
         local_root_(std::move(local_root)),
         skip_file_actions_(skip_file_actions),
-        arena_(std::make_shared<StringArena>()) {}
+        arena_(std::make_shared<StringArena>(arena_block)) {}
 
-  // Starts from an existing snapshot (incremental refresh).
+  // Starts from an existing snapshot (incremental refresh): shares its file table, copies only its overlay.
   void InitializeFrom(const Snapshot& base) {
+    protocol_ = base.protocol();
+    metadata_ = base.metadata();
+    txns_ = base.app_transactions();
+    domains_ = base.domain_metadata();
+    checkpoint_version_ = base.checkpoint_version();
+    if (base.file_table() != nullptr) {
+      base_ = base.file_table();
+      if (base.file_overlay() != nullptr) top_ = *base.file_overlay();
+      return;
+    }
+    // A snapshot assembled from explicit file lists: index them once.
     const Snapshot::Parts& parts = base.parts();
-    protocol_ = parts.protocol;
-    metadata_ = parts.metadata;
-    txns_ = parts.app_transactions;
-    domains_ = parts.domain_metadata;
-    arenas_ = parts.arenas;
-    checkpoint_version_ = parts.checkpoint_version;
-    entries_.reserve(parts.active_files.size() + parts.tombstones.size());
-    entries_.insert(entries_.end(), parts.active_files.begin(), parts.active_files.end());
-    live_.assign(parts.active_files.size(), 1);
-    entries_.insert(entries_.end(), parts.tombstones.begin(), parts.tombstones.end());
-    live_.resize(entries_.size(), 0);
-    Rehash(entries_.size() * 2 + 16);
-    for (uint32_t i = 0; i < entries_.size(); ++i) InsertIndex(i);
+    top_.arenas = parts.arenas;
+    top_.entries.reserve(parts.active_files.size() + parts.tombstones.size());
+    top_.entries.insert(top_.entries.end(), parts.active_files.begin(), parts.active_files.end());
+    top_.live.assign(parts.active_files.size(), 1);
+    top_.entries.insert(top_.entries.end(), parts.tombstones.begin(), parts.tombstones.end());
+    top_.live.resize(top_.entries.size(), 0);
+    top_.base_index.assign(top_.entries.size(), FileOverlay::kNewKey);
+    RebuildSlots(top_.slots, top_.entries, top_.entries.size() * 2 + 16);
   }
 
   // Makes room for about `num_actions` more file actions (capacity only: untouched pages cost no memory).
   void Reserve(size_t num_actions) {
-    size_t wanted = entries_.size() + num_actions;
-    if (wanted <= entries_.capacity()) return;
-    entries_.reserve(wanted);
-    live_.reserve(wanted);
-    if (wanted * 2 > slots_.size()) {
-      Rehash(wanted * 2);
-      for (uint32_t i = 0; i < entries_.size(); ++i) InsertIndex(i);
-    }
+    size_t wanted = top_.entries.size() + num_actions;
+    if (wanted <= top_.entries.capacity()) return;
+    top_.entries.reserve(wanted);
+    top_.live.reserve(wanted);
+    top_.base_index.reserve(wanted);
+    if (wanted * 2 > top_.slots.size()) RebuildSlots(top_.slots, top_.entries, wanted * 2);
   }
 
   void BeginFile(int64_t version) {
@@ -102,11 +158,11 @@ class ReplayState final : public ActionVisitor {
       dv_id_buffer_ = add.deletion_vector->UniqueId();
       dv_id = dv_id_buffer_;
     }
-    uint32_t index = Find(path_buffer_, dv_id);
+    Lookup found = Find(path_buffer_, dv_id);
     FileEntry entry;
-    if (index != kEmptySlot) {
-      entry.path = entries_[index].path;
-      entry.deletion_vector = entries_[index].deletion_vector;
+    if (found.existing != nullptr) {
+      entry.path = found.existing->path;
+      entry.deletion_vector = found.existing->deletion_vector;
     } else {
       entry.path = arena_->Copy(path_buffer_);
       if (add.deletion_vector) entry.deletion_vector = CopyDeletionVector(*add.deletion_vector, dv_id);
@@ -119,7 +175,7 @@ class ReplayState final : public ActionVisitor {
     entry.default_row_commit_version = add.default_row_commit_version;
     entry.version = version_;
     entry.data_change = add.data_change;
-    Store(index, entry, /*live=*/true);
+    Store(found, entry, /*live=*/true);
     return Status::OK();
   }
 
@@ -131,10 +187,10 @@ class ReplayState final : public ActionVisitor {
       dv_id_buffer_ = remove.deletion_vector->UniqueId();
       dv_id = dv_id_buffer_;
     }
-    uint32_t index = Find(path_buffer_, dv_id);
+    Lookup found = Find(path_buffer_, dv_id);
     FileEntry entry;
-    if (index != kEmptySlot) {
-      entry = entries_[index];
+    if (found.existing != nullptr) {
+      entry = *found.existing;
       entry.stats = {};
     } else {
       entry.path = arena_->Copy(path_buffer_);
@@ -145,7 +201,7 @@ class ReplayState final : public ActionVisitor {
     entry.deletion_timestamp = remove.deletion_timestamp.value_or(0);
     entry.data_change = remove.data_change;
     entry.version = version_;
-    Store(index, entry, /*live=*/false);
+    Store(found, entry, /*live=*/false);
     return Status::OK();
   }
 
@@ -175,27 +231,97 @@ class ReplayState final : public ActionVisitor {
     parts.protocol = std::move(*protocol_);
     parts.metadata = std::move(*metadata_);
     parts.schema = std::move(schema).value();
-    size_t num_live = static_cast<size_t>(std::count(live_.begin(), live_.end(), 1));
-    if (num_live == entries_.size()) {
-      parts.active_files = std::move(entries_);
+    if (arena_->bytes_used() > 0) top_.arenas.push_back(std::move(arena_));
+    if (base_ == nullptr || top_.entries.size() > CompactionThreshold(base_->entries.size())) {
+      parts.file_table = Compact();
     } else {
-      parts.active_files.reserve(num_live);
-      parts.tombstones.reserve(entries_.size() - num_live);
-      for (size_t i = 0; i < entries_.size(); ++i) {
-        (live_[i] ? parts.active_files : parts.tombstones).push_back(entries_[i]);
-      }
+      parts.file_table = base_;
+      if (!top_.entries.empty()) parts.file_overlay = std::make_shared<const FileOverlay>(std::move(top_));
     }
     parts.app_transactions = std::move(txns_);
     parts.domain_metadata = std::move(domains_);
     parts.timestamp = timestamp;
     parts.in_commit_timestamp = in_commit_timestamp;
     parts.checkpoint_version = checkpoint_version_;
-    parts.arenas = std::move(arenas_);
-    parts.arenas.push_back(std::move(arena_));
     return std::make_shared<const Snapshot>(std::move(parts));
   }
 
  private:
+  struct Lookup {
+    uint64_t hash = 0;
+    uint32_t top_index = kNotFound;   // entry in top_
+    uint32_t base_index = kNotFound;  // entry in base_ (only looked up when not in top_)
+    const FileEntry* existing = nullptr;
+  };
+
+  Lookup Find(std::string_view path, std::string_view dv_id) const {
+    Lookup found;
+    found.hash = HashKey(path, dv_id);
+    found.top_index = FindSlot(top_.slots, top_.entries, found.hash, path, dv_id);
+    if (found.top_index != kNotFound) {
+      found.existing = &top_.entries[found.top_index];
+    } else if (base_ != nullptr) {
+      found.base_index = FindSlot(base_->slots, base_->entries, found.hash, path, dv_id);
+      if (found.base_index != kNotFound) found.existing = &base_->entries[found.base_index];
+    }
+    return found;
+  }
+
+  void Store(const Lookup& found, const FileEntry& entry, bool live) {
+    if (found.top_index != kNotFound) {
+      top_.entries[found.top_index] = entry;
+      top_.live[found.top_index] = live ? 1 : 0;
+      return;
+    }
+    top_.entries.push_back(entry);
+    top_.live.push_back(live ? 1 : 0);
+    top_.base_index.push_back(found.base_index == kNotFound ? FileOverlay::kNewKey : found.base_index);
+    if (top_.entries.size() * 2 > top_.slots.size()) {
+      RebuildSlots(top_.slots, top_.entries, top_.entries.size() * 4);
+    } else {
+      InsertSlot(top_.slots, found.hash, static_cast<uint32_t>(top_.entries.size() - 1));
+    }
+  }
+
+  // Folds top_ into a new FileTable (or turns it into one when there is no base).
+  std::shared_ptr<const FileTable> Compact() {
+    auto table = std::make_shared<FileTable>();
+    if (base_ == nullptr) {
+      table->entries = std::move(top_.entries);
+      table->live = std::move(top_.live);
+      table->slots = std::move(top_.slots);
+      if (table->slots.empty()) RebuildSlots(table->slots, table->entries, 16);
+      table->arenas = std::move(top_.arenas);
+    } else {
+      const FileTable& base = *base_;
+      size_t num_new = 0;
+      for (uint32_t index : top_.base_index) num_new += index == FileOverlay::kNewKey ? 1 : 0;
+      size_t total = base.entries.size() + num_new;
+      table->entries.reserve(total);
+      table->entries = base.entries;
+      table->live = base.live;
+      table->arenas = base.arenas;
+      table->arenas.insert(table->arenas.end(), top_.arenas.begin(), top_.arenas.end());
+      bool reuse_slots = total * 2 <= base.slots.size();
+      if (reuse_slots) table->slots = base.slots;  // replaced keys keep their index; only new keys are inserted
+      for (size_t i = 0; i < top_.entries.size(); ++i) {
+        uint32_t target = top_.base_index[i];
+        if (target == FileOverlay::kNewKey) {
+          target = static_cast<uint32_t>(table->entries.size());
+          table->entries.push_back(top_.entries[i]);
+          table->live.push_back(top_.live[i]);
+          if (reuse_slots) InsertSlot(table->slots, HashEntry(top_.entries[i]), target);
+        } else {
+          table->entries[target] = top_.entries[i];
+          table->live[target] = top_.live[i];
+        }
+      }
+      if (!reuse_slots) RebuildSlots(table->slots, table->entries, total * 2 + 16);
+    }
+    table->num_live = static_cast<size_t>(std::count(table->live.begin(), table->live.end(), 1));
+    return table;
+  }
+
   // Percent-decodes a log path into path_buffer_ and maps file: URIs (and absolute paths under the table root) to
   // their canonical form, so that file:/t/a, file:///t/a and /t/a are one file.
   Status Canonicalize(std::string_view raw) {
@@ -252,60 +378,12 @@ class ReplayState final : public ActionVisitor {
     return ref;
   }
 
-  static uint64_t HashKey(std::string_view path, std::string_view dv_id) {
-    uint64_t h = std::hash<std::string_view>()(path);
-    if (!dv_id.empty()) h ^= std::hash<std::string_view>()(dv_id) * 0x9e3779b97f4a7c15ull;
-    return h;
-  }
-
-  uint32_t Find(std::string_view path, std::string_view dv_id) const {
-    if (slots_.empty()) return kEmptySlot;
-    size_t mask = slots_.size() - 1;
-    for (size_t slot = HashKey(path, dv_id) & mask;; slot = (slot + 1) & mask) {
-      uint32_t index = slots_[slot];
-      if (index == kEmptySlot) return kEmptySlot;
-      const FileEntry& entry = entries_[index];
-      if (entry.path == path && DvId(entry) == dv_id) return index;
-    }
-  }
-
-  void InsertIndex(uint32_t index) {
-    size_t mask = slots_.size() - 1;
-    size_t slot = HashKey(entries_[index].path, DvId(entries_[index])) & mask;
-    while (slots_[slot] != kEmptySlot) slot = (slot + 1) & mask;
-    slots_[slot] = index;
-  }
-
-  void Rehash(size_t min_slots) {
-    size_t size = 16;
-    while (size < min_slots) size <<= 1;
-    slots_.assign(size, kEmptySlot);
-  }
-
-  void Store(uint32_t index, const FileEntry& entry, bool live) {
-    if (index != kEmptySlot) {
-      entries_[index] = entry;
-      live_[index] = live ? 1 : 0;
-      return;
-    }
-    entries_.push_back(entry);
-    live_.push_back(live ? 1 : 0);
-    if (entries_.size() * 2 > slots_.size()) {
-      Rehash(entries_.size() * 4);
-      for (uint32_t i = 0; i < entries_.size(); ++i) InsertIndex(i);
-    } else {
-      InsertIndex(static_cast<uint32_t>(entries_.size() - 1));
-    }
-  }
-
   std::string label_;
   std::optional<std::string> local_root_;
   bool skip_file_actions_;
   std::shared_ptr<StringArena> arena_;
-  std::vector<StringArenaPtr> arenas_;
-  std::vector<FileEntry> entries_;
-  std::vector<uint8_t> live_;
-  std::vector<uint32_t> slots_;
+  std::shared_ptr<const FileTable> base_;  // shared, never modified; null for a full load
+  FileOverlay top_;                        // everything this replay (and the base's overlay) changed
   std::vector<std::string_view> names_;
   std::optional<ProtocolAction> protocol_;
   std::optional<MetadataAction> metadata_;
@@ -402,7 +480,7 @@ Result<LogSegment> DeltaLog::ListSegment(std::optional<int64_t> version) {
 }
 
 Result<SnapshotPtr> DeltaLog::Replay(const LogSegment& segment, const Snapshot* base, bool skip_file_actions) {
-  ReplayState state(label_, local_root_, skip_file_actions);
+  ReplayState state(label_, local_root_, skip_file_actions, base != nullptr ? kRefreshArenaBlock : 0);
   int64_t timestamp = 0;
   if (base != nullptr) {
     state.InitializeFrom(*base);
@@ -446,6 +524,14 @@ Result<SnapshotPtr> DeltaLog::Replay(const LogSegment& segment, const Snapshot* 
     }
   }
   std::optional<int64_t> in_commit_timestamp = base ? base->in_commit_timestamp() : std::nullopt;
+  if (!skip_file_actions) {
+    // One reservation for all commits (listed sizes): growing per commit would copy the entries each time.
+    size_t listed_bytes = 0;
+    for (const LogFile& commit : segment.commits) {
+      if (base == nullptr || commit.version > base->version()) listed_bytes += static_cast<size_t>(commit.size);
+    }
+    state.Reserve(listed_bytes / kMinBytesPerFileAction);
+  }
   for (const LogFile& commit : segment.commits) {
     if (base != nullptr && commit.version <= base->version()) continue;
     std::string source = fmt::format("{} version {} file {}", label_, commit.version, commit.key);
@@ -492,6 +578,24 @@ Result<SnapshotPtr> DeltaLog::Refresh(const SnapshotPtr& previous) {
     segment.commits.push_back(std::move(file));
     ++expected;
   }
+  segment.version = expected - 1;
+  segment.latest_version = segment.version;
+  return Replay(segment, previous.get(), false);
+}
+
+Result<SnapshotPtr> DeltaLog::ApplyCommits(const SnapshotPtr& previous, std::vector<LogFile> commits) {
+  if (!previous) return Error(ErrorCode::kInvalidParameterValue, "{}: ApplyCommits needs a base snapshot", label_);
+  if (commits.empty()) return previous;
+  LogSegment segment;
+  int64_t expected = previous->version() + 1;
+  for (const LogFile& file : commits) {
+    if (file.type != LogFileType::kCommit || file.version != expected) {
+      return Error(ErrorCode::kInvalidParameterValue, "{}: ApplyCommits expects commit {} next, got {}", label_,
+                   expected, file.key);
+    }
+    ++expected;
+  }
+  segment.commits = std::move(commits);
   segment.version = expected - 1;
   segment.latest_version = segment.version;
   return Replay(segment, previous.get(), false);

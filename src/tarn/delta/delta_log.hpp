@@ -44,6 +44,10 @@ class DeltaLog {
   /// Applies only the commits after `previous` (returns `previous` itself when nothing changed). Falls back to a full
   /// load when those commits are no longer in the log.
   Result<SnapshotPtr> Refresh(const SnapshotPtr& previous);
+  /// Applies the given commits (contiguous, starting at previous->version() + 1, as LogFile entries with key, version
+  /// and modification time) to `previous` without listing the log: the writer's post-commit path, which knows the
+  /// commit it just wrote.
+  Result<SnapshotPtr> ApplyCommits(const SnapshotPtr& previous, std::vector<LogFile> commits);
 
   /// Chooses the checkpoint and commits for a version (nullopt = latest), using _last_checkpoint when it helps.
   Result<LogSegment> ListSegment(std::optional<int64_t> version);

@@ -2,15 +2,50 @@
 // Snapshot accessors and the StringArena.
 #include "tarn/delta/snapshot.hpp"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace tarn::delta {
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kLargeBlockMin = size_t{4} << 20;
+
+}  // namespace
+
+void* AllocateLargeBlock(size_t bytes) {
+  if (bytes < kLargeBlockMin) return ::operator new(bytes);
+  // Map one huge page more than needed and trim, so that the block starts on a huge-page boundary.
+  size_t rounded = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+  void* mapped = ::mmap(nullptr, rounded + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  uintptr_t start = reinterpret_cast<uintptr_t>(mapped);
+  uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+  if (aligned > start) ::munmap(mapped, aligned - start);
+  size_t tail = (start + rounded + kHugePage) - (aligned + rounded);
+  if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + rounded), tail);
+  ::madvise(reinterpret_cast<void*>(aligned), rounded, MADV_HUGEPAGE);
+  return reinterpret_cast<void*>(aligned);
+}
+
+void FreeLargeBlock(void* data, size_t bytes) {
+  if (data == nullptr) return;
+  if (bytes < kLargeBlockMin) {
+    ::operator delete(data);
+    return;
+  }
+  ::munmap(data, (bytes + kHugePage - 1) & ~(kHugePage - 1));
+}
 
 void* StringArena::Allocate(size_t size, size_t alignment) {
   size_t padding = reinterpret_cast<uintptr_t>(cursor_) % alignment;
   if (padding != 0) padding = alignment - padding;
   if (cursor_ == nullptr || size + padding > remaining_) {
-    size_t block = std::max(kBlockSize, size + alignment);
+    size_t block = std::max(block_size_, size + alignment);
+    if (block_size_ < kBlockSize) block_size_ = std::min(kBlockSize, block_size_ * 2);
     blocks_.push_back(std::unique_ptr<char[]>(new char[block]));  // no zero-fill: every byte is written before use
     cursor_ = blocks_.back().get();
     remaining_ = block;
@@ -38,7 +73,80 @@ const PartitionValueRef* FileEntry::FindPartitionValue(std::string_view name) co
   return nullptr;
 }
 
-Snapshot::Snapshot(Parts parts) : parts_(std::move(parts)) {}
+Snapshot::Snapshot(Parts parts) : parts_(std::move(parts)) {
+  if (parts_.file_table == nullptr) {
+    active_view_ = parts_.active_files;
+    num_active_ = static_cast<int64_t>(parts_.active_files.size());
+    return;
+  }
+  const FileTable& table = *parts_.file_table;
+  const FileOverlay* overlay = parts_.file_overlay.get();
+  if (overlay != nullptr && overlay->entries.empty()) overlay = nullptr;
+  int64_t live = static_cast<int64_t>(table.num_live);
+  if (overlay != nullptr) {
+    for (size_t i = 0; i < overlay->entries.size(); ++i) {
+      if (overlay->base_index[i] != FileOverlay::kNewKey) live -= table.live[overlay->base_index[i]];
+      live += overlay->live[i];
+    }
+  }
+  num_active_ = live;
+  if (overlay == nullptr && table.num_live == table.entries.size()) {
+    active_view_ = table.entries;  // the common full load: no tombstones, nothing to copy
+  } else {
+    needs_materialize_ = true;
+  }
+}
+
+void Snapshot::Materialize() const {
+  std::call_once(materialize_once_, [this] {
+    const FileTable& table = *parts_.file_table;
+    const FileOverlay* overlay = parts_.file_overlay.get();
+    // Replacements keep the table entry's position; new keys follow in first-appearance order.
+    std::vector<std::pair<uint32_t, uint32_t>> replaced;  // (table index, overlay index)
+    if (overlay != nullptr) {
+      for (uint32_t i = 0; i < overlay->entries.size(); ++i) {
+        if (overlay->base_index[i] != FileOverlay::kNewKey) replaced.emplace_back(overlay->base_index[i], i);
+      }
+      std::sort(replaced.begin(), replaced.end());
+    }
+    parts_.active_files.reserve(static_cast<size_t>(num_active_));
+    size_t next = 0;
+    for (size_t i = 0; i < table.entries.size(); ++i) {
+      if (next < replaced.size() && replaced[next].first == i) {
+        uint32_t o = replaced[next++].second;
+        (overlay->live[o] ? parts_.active_files : parts_.tombstones).push_back(overlay->entries[o]);
+      } else {
+        (table.live[i] ? parts_.active_files : parts_.tombstones).push_back(table.entries[i]);
+      }
+    }
+    if (overlay != nullptr) {
+      for (size_t i = 0; i < overlay->entries.size(); ++i) {
+        if (overlay->base_index[i] != FileOverlay::kNewKey) continue;
+        (overlay->live[i] ? parts_.active_files : parts_.tombstones).push_back(overlay->entries[i]);
+      }
+    }
+  });
+}
+
+std::span<const FileEntry> Snapshot::active_files() const {
+  if (!needs_materialize_) return active_view_;
+  Materialize();
+  return parts_.active_files;
+}
+
+std::span<const FileEntry> Snapshot::tombstones() const {
+  if (needs_materialize_) Materialize();
+  return parts_.tombstones;
+}
+
+const Snapshot::Parts& Snapshot::parts() const {
+  if (needs_materialize_) {
+    Materialize();
+  } else if (parts_.file_table != nullptr) {
+    std::call_once(materialize_once_, [this] { parts_.active_files.assign(active_view_.begin(), active_view_.end()); });
+  }
+  return parts_;
+}
 
 std::optional<std::string> Snapshot::Configuration(std::string_view key) const {
   auto it = parts_.metadata.configuration.find(std::string(key));
@@ -55,7 +163,7 @@ ColumnMappingMode Snapshot::column_mapping_mode() const {
 
 int64_t Snapshot::TotalActiveBytes() const {
   int64_t total = 0;
-  for (const FileEntry& file : parts_.active_files) total += file.size;
+  for (const FileEntry& file : active_files()) total += file.size;
   return total;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,6 +23,8 @@ namespace tarn::delta {
 class StringArena {
  public:
   StringArena() = default;
+  /// An arena whose first block holds `block_size` bytes; later blocks double up to 1 MiB (small commits stay small).
+  explicit StringArena(size_t block_size) : block_size_(block_size == 0 ? kBlockSize : block_size) {}
   StringArena(const StringArena&) = delete;
   StringArena& operator=(const StringArena&) = delete;
 
@@ -36,6 +39,7 @@ class StringArena {
  private:
   void* Allocate(size_t size, size_t alignment);
   static constexpr size_t kBlockSize = 1 << 20;
+  size_t block_size_ = kBlockSize;
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* cursor_ = nullptr;
   size_t remaining_ = 0;
@@ -79,6 +83,50 @@ struct FileEntry {
 
 enum class ColumnMappingMode { kNone, kName, kId };
 
+/// Memory for large snapshot arrays: allocations of several MiB are mapped directly and advised to use transparent
+/// huge pages (one page fault per 2 MiB instead of per 4 KiB); small ones use operator new.
+void* AllocateLargeBlock(size_t bytes);
+void FreeLargeBlock(void* data, size_t bytes);
+
+template <typename T>
+struct LargeBlockAllocator {
+  using value_type = T;
+  LargeBlockAllocator() = default;
+  template <typename U>
+  LargeBlockAllocator(const LargeBlockAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
+  T* allocate(size_t count) { return static_cast<T*>(AllocateLargeBlock(count * sizeof(T))); }
+  void deallocate(T* data, size_t count) { FreeLargeBlock(data, count * sizeof(T)); }
+  template <typename U>
+  bool operator==(const LargeBlockAllocator<U>&) const {
+    return true;
+  }
+};
+template <typename T>
+using LargeVector = std::vector<T, LargeBlockAllocator<T>>;
+
+/// The file index of a snapshot, shared (immutable) by every snapshot refreshed from it: every logical file key
+/// (live or tombstone) in first-appearance order plus an open-addressing hash index. Filled by the log replay.
+struct FileTable {
+  static constexpr uint64_t kEmptySlot = ~uint64_t{0};
+  LargeVector<FileEntry> entries;
+  LargeVector<uint8_t> live;    // 1 = active file, 0 = tombstone; parallel to entries
+  LargeVector<uint64_t> slots;  // (hash >> 32) << 32 | entry index, kEmptySlot when free; size is a power of 2
+  size_t num_live = 0;
+  std::vector<StringArenaPtr> arenas;  // own every view in the entries
+};
+
+/// The changes of a snapshot relative to its FileTable (a few commits): entries of keys that are new (appended
+/// after the table's, in first-appearance order) or that replace a table entry in place. Compacted into a new
+/// FileTable by the replay when it grows, so refreshing costs O(new commits + overlay) instead of O(files).
+struct FileOverlay {
+  static constexpr uint32_t kNewKey = 0xffffffffu;
+  LargeVector<FileEntry> entries;
+  LargeVector<uint8_t> live;
+  LargeVector<uint32_t> base_index;  // index of the replaced FileTable entry, or kNewKey
+  LargeVector<uint64_t> slots;       // same layout as FileTable::slots, indexing `entries`
+  std::vector<StringArenaPtr> arenas;
+};
+
 /// Immutable table state at one version. Share it as SnapshotPtr; safe for concurrent readers.
 class Snapshot {
  public:
@@ -96,7 +144,11 @@ class Snapshot {
     int64_t timestamp = 0;  // commit timestamp of `version`: in-commit timestamp when enabled, else file mtime
     std::optional<int64_t> in_commit_timestamp;
     std::optional<int64_t> checkpoint_version;  // checkpoint the replay started from
-    std::vector<StringArenaPtr> arenas;         // own every view in the files
+    std::vector<StringArenaPtr> arenas;         // own every view in active_files/tombstones (without file_table)
+    /// When set (log replay), the files are file_table + file_overlay and active_files/tombstones above are
+    /// left empty here and materialised on first use.
+    std::shared_ptr<const FileTable> file_table;
+    std::shared_ptr<const FileOverlay> file_overlay;  // nullable: no changes on top of file_table
   };
 
   explicit Snapshot(Parts parts);
@@ -113,11 +165,12 @@ class Snapshot {
   std::optional<std::string> Configuration(std::string_view key) const;
   ColumnMappingMode column_mapping_mode() const;
 
-  /// Live files in log order (first appearance).
-  std::span<const FileEntry> active_files() const { return parts_.active_files; }
+  /// Live files in log order (first appearance). A refreshed snapshot builds this list on the first call (O(files),
+  /// thread-safe); a fully loaded one without tombstones returns its file table directly.
+  std::span<const FileEntry> active_files() const;
   /// Removes whose file is not live (kept for VACUUM; retention is not applied here).
-  std::span<const FileEntry> tombstones() const { return parts_.tombstones; }
-  int64_t num_active_files() const { return static_cast<int64_t>(parts_.active_files.size()); }
+  std::span<const FileEntry> tombstones() const;
+  int64_t num_active_files() const { return num_active_; }
   /// Sum of sizes of the live files.
   int64_t TotalActiveBytes() const;
 
@@ -130,11 +183,20 @@ class Snapshot {
   int64_t timestamp() const { return parts_.timestamp; }
   std::optional<int64_t> in_commit_timestamp() const { return parts_.in_commit_timestamp; }
   std::optional<int64_t> checkpoint_version() const { return parts_.checkpoint_version; }
-  /// The internal parts (for incremental refresh and tests).
-  const Parts& parts() const { return parts_; }
+  /// The shared file index (nullptr for snapshots built from explicit file lists) and the changes layered on it.
+  const std::shared_ptr<const FileTable>& file_table() const { return parts_.file_table; }
+  const std::shared_ptr<const FileOverlay>& file_overlay() const { return parts_.file_overlay; }
+  /// The internal parts (for incremental refresh and tests); materialises the file lists first.
+  const Parts& parts() const;
 
  private:
-  Parts parts_;
+  void Materialize() const;
+
+  mutable Parts parts_;  // active_files/tombstones are filled lazily (under materialize_once_) from the file table
+  mutable std::once_flag materialize_once_;
+  bool needs_materialize_ = false;
+  std::span<const FileEntry> active_view_;  // when the file table is used as is
+  int64_t num_active_ = 0;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

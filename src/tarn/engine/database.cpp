@@ -58,11 +58,15 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
     return Error(ErrorCode::kIoError, "cannot open database {}: {}", options.path.empty() ? ":memory:" : options.path,
                  message);
   }
-  return std::make_unique<Database>(std::move(impl));
+  duckdb_database handle = impl->database.get();
+  auto database = std::make_unique<Database>(std::move(impl));
+  TARN_ASSIGN_OR_RETURN(database->impl_->delta, RegisterDeltaFunctions(*database, handle));
+  return database;
 }
 
 Result<std::unique_ptr<Session>> Database::Connect() {
   auto impl = std::make_unique<Session::Impl>();
+  impl->delta = impl_->delta.get();
   if (duckdb_connect(impl_->database.get(), impl->connection.out()) == DuckDBError) {
     return Error(ErrorCode::kInternal, "DuckDB refused a new connection");
   }

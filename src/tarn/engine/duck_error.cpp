@@ -115,7 +115,22 @@ ErrorCode MapConstraintError(std::string_view message) {
 
 }  // namespace
 
+std::string TagErrorMessage(const Status& status) {
+  return status.message() + " [" + std::string(status.info().name) + "]";
+}
+
 ErrorCode MapDuckError(int error_type, std::string_view message) {
+  // Errors raised by Tarn's own table functions carry their code as a tag (TagErrorMessage); DuckDB may append
+  // context lines ("LINE 1: ...") after it.
+  for (size_t open = message.find(" [k"); open != std::string_view::npos; open = message.find(" [k", open + 1)) {
+    size_t close = message.find(']', open);
+    if (close == std::string_view::npos) break;
+    std::string_view name = message.substr(open + 2, close - open - 2);
+    for (size_t i = 0; i < NumErrorCodes(); i++) {
+      auto code = static_cast<ErrorCode>(i);
+      if (GetErrorCodeInfo(code).name == name) return code;
+    }
+  }
   switch (static_cast<duckdb_error_type>(error_type)) {
     case DUCKDB_ERROR_INVALID: {
       int from_message = DuckErrorTypeFromMessage(message);

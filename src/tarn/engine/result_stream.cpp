@@ -78,7 +78,11 @@ Result<std::unique_ptr<ResultStream>> StartStream(Session::Impl& session, duckdb
   // updates the query progress only from this task loop, not while a streaming result is fetched.
   while (true) {
     duckdb_pending_state state = duckdb_pending_execute_task(pending.get());
-    if (state == DUCKDB_PENDING_RESULT_READY || state == DUCKDB_PENDING_ERROR) break;
+    if (state == DUCKDB_PENDING_RESULT_READY) break;
+    if (state == DUCKDB_PENDING_ERROR) {
+      const char* error = duckdb_pending_error(pending.get());
+      return DuckErrorFromMessage(error != nullptr ? error : "query failed");
+    }
     if (state == DUCKDB_PENDING_NO_TASKS_AVAILABLE) std::this_thread::sleep_for(kNoTaskBackoff);
   }
   auto impl = std::make_unique<ResultStream::Impl>();

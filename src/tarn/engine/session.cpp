@@ -9,6 +9,7 @@
 #include "tarn/engine/detail/duck_types.hpp"
 #include "tarn/engine/detail/impl.hpp"
 #include "tarn/engine/duck_error.hpp"
+#include "tarn/engine/spark_sql_rewriter.hpp"
 
 namespace tarn::engine {
 
@@ -92,6 +93,12 @@ Result<DuckPrepared> PrepareExtracted(duckdb_connection connection, duckdb_extra
   return prepared;
 }
 
+// The statement front-end's view of the database's Delta runtime (empty when the session has none).
+SparkSqlContext FrontEnd(Session::Impl& session) {
+  if (session.delta == nullptr) return {};
+  return DeltaSqlContext(*session.delta);
+}
+
 std::unique_ptr<ResultStream> EmptyStream() {
   auto impl = std::make_unique<ResultStream::Impl>();
   impl->columns = std::make_shared<std::vector<Column>>();
@@ -107,7 +114,7 @@ Session::~Session() { impl_->CloseActive(); }
 
 Result<std::unique_ptr<ResultStream>> Session::Execute(std::string_view sql) {
   impl_->CloseActive();
-  std::string text(sql);
+  TARN_ASSIGN_OR_RETURN(std::string text, RewriteSparkSql(sql, FrontEnd(*impl_)));
   DuckExtracted extracted;
   TARN_ASSIGN_OR_RETURN(idx_t count, Extract(impl_->connection.get(), text, extracted));
   if (count == 0) return EmptyStream();
@@ -127,7 +134,7 @@ Result<std::unique_ptr<ResultStream>> Session::Execute(std::string_view sql) {
 
 Status Session::ExecuteScript(std::string_view sql, const StatementCallback& on_result) {
   impl_->CloseActive();
-  std::string text(sql);
+  TARN_ASSIGN_OR_RETURN(std::string text, RewriteSparkSql(sql, FrontEnd(*impl_)));
   DuckExtracted extracted;
   TARN_ASSIGN_OR_RETURN(idx_t count, Extract(impl_->connection.get(), text, extracted));
   for (idx_t i = 0; i < count; i++) {
@@ -141,7 +148,7 @@ Status Session::ExecuteScript(std::string_view sql, const StatementCallback& on_
 }
 
 Result<size_t> Session::CountStatements(std::string_view sql) {
-  std::string text(sql);
+  TARN_ASSIGN_OR_RETURN(std::string text, RewriteSparkSql(sql, SparkSqlContext{}));
   DuckExtracted extracted;
   TARN_ASSIGN_OR_RETURN(idx_t count, Extract(impl_->connection.get(), text, extracted));
   return static_cast<size_t>(count);
@@ -149,7 +156,7 @@ Result<size_t> Session::CountStatements(std::string_view sql) {
 
 Result<std::unique_ptr<PreparedStatement>> Session::Prepare(std::string_view sql) {
   impl_->CloseActive();
-  std::string text(sql);
+  TARN_ASSIGN_OR_RETURN(std::string text, RewriteSparkSql(sql, FrontEnd(*impl_)));
   auto impl = std::make_unique<PreparedStatement::Impl>();
   impl->session = impl_.get();
   if (duckdb_prepare(impl_->connection.get(), text.c_str(), impl->prepared.out()) == DuckDBError) {

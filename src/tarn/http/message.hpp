@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,18 @@ std::string_view MethodName(Method method);
 /// Returns the method for an upper-case name ("GET" -> kGet); unknown names give kOther.
 Method ParseMethod(std::string_view name);
 
+/// Pulls the body of a request on a streaming route (Router::AddStreaming) while the handler runs: the server reads
+/// the next piece from the socket only when asked, so a body of any size passes through bounded memory and a slow
+/// consumer slows the client down. Valid only during the handler call; call from the handler's thread.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  /// Replaces `out` with the next bytes of the body (possibly none) and returns true while more may follow, false
+  /// once the body is complete (`out` may still hold its last bytes). Errors: kRequestTooLarge past the route's
+  /// limit, kConnectionFailure when the client stalls past the read timeout or goes away, kCancelled on shutdown.
+  virtual Result<bool> Read(std::string& out) = 0;
+};
+
 /// A parsed request. Header names compare case-insensitively; `path` is percent-decoded, `query` decoded pairs in
 /// order of appearance.
 struct Request {
@@ -30,7 +43,9 @@ struct Request {
   std::string path;    // decoded path without the query string
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string body;  // empty when body_reader is set
+  /// Set instead of `body` on streaming routes: the handler reads the body through it.
+  std::shared_ptr<BodyReader> body_reader;
   std::string remote_address;
   /// Values captured by the router from "{name}" and "{name...}" pattern segments.
   std::map<std::string, std::string> path_params;

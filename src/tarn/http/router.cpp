@@ -42,6 +42,7 @@ struct Router::Route {
   std::string pattern;
   std::vector<Segment> segments;
   Handler handler;
+  std::optional<uint64_t> streamed_body_limit;  // set for AddStreaming routes
 
   // Matches `path`; on success fills `params` and returns true.
   bool Match(std::string_view path, std::map<std::string, std::string>& params) const {
@@ -112,6 +113,21 @@ void Router::Add(Method method, std::string_view pattern, Handler handler) {
   routes_.push_back(std::move(route));
 }
 
+void Router::AddStreaming(Method method, std::string_view pattern, Handler handler, uint64_t max_body_bytes) {
+  Add(method, pattern, std::move(handler));
+  routes_.back()->streamed_body_limit = max_body_bytes;
+}
+
+std::optional<uint64_t> Router::StreamedBodyLimit(Method method, std::string_view path) const {
+  const Route* best = nullptr;
+  for (const auto& route : routes_) {
+    std::map<std::string, std::string> params;
+    if (route->method != method || !route->Match(path, params)) continue;
+    if (best == nullptr || route->MoreSpecificThan(*best)) best = route.get();
+  }
+  return best == nullptr ? std::nullopt : best->streamed_body_limit;
+}
+
 Response Router::Dispatch(Request& request) const {
   const Route* best = nullptr;
   const Route* best_get = nullptr;  // HEAD falls back to GET
@@ -145,8 +161,8 @@ Response Router::Dispatch(Request& request) const {
   }
   if (best == nullptr) {
     if (allowed.empty()) {
-      return Response::Error(Error(ErrorCode::kEndpointNotFound, "no API found for '{} {}'",
-                                   MethodName(request.method), request.path));
+      return Response::Error(
+          Error(ErrorCode::kEndpointNotFound, "no API found for '{} {}'", MethodName(request.method), request.path));
     }
     std::string allow;
     bool has_get = false;
@@ -160,8 +176,8 @@ Response Router::Dispatch(Request& request) const {
       if (!allow.empty()) allow += ", ";
       allow += MethodName(m);
     }
-    Response response = Response::Error(Error(ErrorCode::kMethodNotAllowed, "method {} not allowed for {}",
-                                              MethodName(request.method), request.path));
+    Response response = Response::Error(
+        Error(ErrorCode::kMethodNotAllowed, "method {} not allowed for {}", MethodName(request.method), request.path));
     response.SetHeader("Allow", allow);
     return response;
   }
@@ -169,7 +185,11 @@ Response Router::Dispatch(Request& request) const {
   request.path_params = std::move(best_params);
   Response response = InvokeHandler(best->handler, request);
   if (head_fallback) {
-    if (!response.producer) response.SetHeader("Content-Length", std::to_string(response.body.size()));
+    if (!response.producer) {
+      response.SetHeader("Content-Length", std::to_string(response.body.size()));
+    } else if (!response.Header("Content-Length")) {
+      response.SetHeader("Transfer-Encoding", "chunked");  // what the GET would use; the server sends no body
+    }
     response.body.clear();
     response.producer = nullptr;
   }
@@ -182,11 +202,10 @@ Response InvokeHandler(const Handler& handler, Request& request) {
   } catch (const std::exception& e) {
     TARN_LOG_ERROR("http handler threw for {} {}: {}", MethodName(request.method), request.path, e.what());
   } catch (...) {
-    TARN_LOG_ERROR("http handler threw a non-standard exception for {} {}", MethodName(request.method),
-                   request.path);
+    TARN_LOG_ERROR("http handler threw a non-standard exception for {} {}", MethodName(request.method), request.path);
   }
-  return Response::Error(Error(ErrorCode::kInternal, "internal error while handling {} {}",
-                               MethodName(request.method), request.path));
+  return Response::Error(
+      Error(ErrorCode::kInternal, "internal error while handling {} {}", MethodName(request.method), request.path));
 }
 
 }  // namespace tarn::http

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -24,6 +26,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 
 #include "tarn/base/logging.hpp"
@@ -46,6 +49,10 @@ constexpr size_t kWritePieceBytes = 1 << 20;
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
 // After Stop() force-closes connections it waits at most this long for the close handlers to run.
 constexpr std::chrono::milliseconds kCloseWait{2000};
+// Largest piece of a streamed request body handed to BodyReader::Read.
+constexpr size_t kStreamedPieceBytes = 256 * 1024;
+// How often a handler blocked in BodyReader::Read checks whether the server stopped running I/O.
+constexpr std::chrono::milliseconds kStreamedReadPoll{200};
 // Back-off after a failed accept (for example EMFILE) so the acceptor does not spin.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
@@ -56,6 +63,8 @@ class ServerImpl;
 //
 // Request flow: WaitForRequest (idle) -> ReadHeader -> [100 Continue] -> ReadBody* -> Dispatch (pool) ->
 // SendResponse -> WriteFixed | WriteStreamed* -> FinishResponse -> WaitForRequest or Linger/Close.
+// Streaming routes: ReadHeader -> DispatchStreamed (pool), whose BodyReader pulls ReadStreamedPiece* (strand)
+// -> SendResponse -> ...
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(ServerImpl& server, tcp::socket socket, uint64_t id);
@@ -70,6 +79,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes the connection whatever it is doing (Stop() phase two). Strand only.
   void Close();
   const beast::tcp_stream::executor_type& strand() const { return strand_; }
+  // Reads the next piece of a streamed request body and calls `done` with it (on the strand). Strand only.
+  using PieceCallback = std::function<void(Result<bool> more, std::string piece)>;
+  void ReadStreamedPiece(PieceCallback done);
 
  private:
   void WaitForRequest();
@@ -80,6 +92,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(const beast::error_code& ec);
   void OnReadError(const beast::error_code& ec);
   void Dispatch();
+  // Starts the handler of a streaming route before the body is read; returns false when the route buffers.
+  bool DispatchStreamed();
   void SendResponse(Response response);
   void WriteFixed();
   void ProduceNext();
@@ -95,6 +109,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_address_;
   beast::flat_buffer buffer_;
   std::optional<detail::RequestParser> parser_;
+  // A streamed request body: the header parser converted to one that writes into stream_piece_.
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> stream_parser_;
+  std::string stream_piece_;
+  bool continue_pending_ = false;  // "100 Continue" is owed before the first streamed body read
   bool first_request_ = true;
   bool lingering_ = false;  // the last response is written; discarding input until the client closes
   bool in_flight_ = false;  // a request has started arriving and its response is not yet written
@@ -109,7 +127,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t body_offset_ = 0;
   std::string chunk_line_;
   BodyProducer producer_;
-  bool chunked_ = false;
+  detail::BodyFraming framing_ = detail::BodyFraming::kNone;
+  uint64_t stream_remaining_ = 0;  // kStreamedLength: bytes the producer still owes
   std::array<char, 4096> discard_{};
 };
 
@@ -137,7 +156,8 @@ class ServerImpl final : public Server {
     if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    if (ec == net::error::address_in_use) return Error(ErrorCode::kConnectionFailure, "address already in use: {}", where);
+    if (ec == net::error::address_in_use)
+      return Error(ErrorCode::kConnectionFailure, "address already in use: {}", where);
     if (ec) return Error(ErrorCode::kConnectionFailure, "cannot listen on {}: {}", where, ec.message());
     port_ = acceptor_.local_endpoint(ec).port();
     if (ec) return Error(ErrorCode::kConnectionFailure, "cannot read the bound port of {}: {}", where, ec.message());
@@ -150,21 +170,20 @@ class ServerImpl final : public Server {
     std::lock_guard lock(mu_);
     if (started_ || stop_called_) return;
     started_ = true;
+    // Keeps run() going while a request sits in a handler with no socket operation pending.
+    work_.emplace(ioc_.get_executor());
     net::post(acceptor_.get_executor(), [this] { Accept(); });
     int num_threads = std::max(1, options_.num_threads);
     for (int i = 0; i < num_threads; ++i) threads_.emplace_back([this] { RunIoThread(); });
   }
 
   void Stop(std::chrono::milliseconds grace) override {
+    bool started;
     {
       std::lock_guard lock(mu_);
       if (stop_called_) return;
       stop_called_ = true;
       stopping_ = true;
-    }
-    bool started;
-    {
-      std::lock_guard lock(mu_);
       started = started_;
     }
     if (!started) {
@@ -201,6 +220,8 @@ class ServerImpl final : public Server {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, kCloseWait, [&] { return closes_left->load() == 0; });
     }
+    work_.reset();
+    io_stopped_ = true;
     ioc_.stop();
     for (auto& thread : threads_) thread.join();
     threads_.clear();
@@ -213,6 +234,8 @@ class ServerImpl final : public Server {
   const ServerOptions& options() const { return options_; }
   net::thread_pool& pool() { return *pool_; }
   Response Invoke(Request& request) { return InvokeHandler(handler_, request); }
+  // True once the I/O threads are being stopped: work posted to a strand may never run after this.
+  bool io_stopped() const { return io_stopped_; }
   bool stopping() {
     std::lock_guard lock(mu_);
     return stopping_;
@@ -288,17 +311,60 @@ class ServerImpl final : public Server {
   std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
-  uint64_t next_session_id_ = 1;                                  // guarded by mu_
-  int in_flight_ = 0;                                             // guarded by mu_
-  bool started_ = false;                                          // guarded by mu_
-  bool stop_called_ = false;                                      // guarded by mu_
-  bool stopping_ = false;                                         // guarded by mu_
+  uint64_t next_session_id_ = 1;                                   // guarded by mu_
+  int in_flight_ = 0;                                              // guarded by mu_
+  bool started_ = false;                                           // guarded by mu_
+  bool stop_called_ = false;                                       // guarded by mu_
+  bool stopping_ = false;                                          // guarded by mu_
   uint16_t port_ = 0;
+  std::atomic<bool> io_stopped_{false};
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::steady_timer accept_timer_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::unique_ptr<net::thread_pool> pool_;
   std::vector<std::thread> threads_;
+};
+
+// BodyReader of a streaming route: each Read asks the session's strand for one piece and waits for it on the
+// handler's (worker) thread, so the socket is read only as fast as the handler consumes.
+class StreamedBodyReader final : public BodyReader {
+ public:
+  StreamedBodyReader(std::weak_ptr<Session> session, ServerImpl& server)
+      : session_(std::move(session)), server_(server) {}
+
+  Result<bool> Read(std::string& out) override {
+    out.clear();
+    if (finished_) return false;
+    std::shared_ptr<Session> session = session_.lock();
+    if (!session) return Error(ErrorCode::kConnectionFailure, "the client connection is closed");
+    using Outcome = std::pair<Result<bool>, std::string>;
+    auto promise = std::make_shared<std::promise<Outcome>>();
+    std::future<Outcome> future = promise->get_future();
+    net::post(session->strand(), [session, promise] {
+      session->ReadStreamedPiece([promise](Result<bool> more, std::string piece) {
+        promise->set_value(Outcome(std::move(more), std::move(piece)));
+      });
+    });
+    session.reset();
+    // Once the I/O threads stop, the posted read may never run; poll so a handler cannot block shutdown.
+    while (future.wait_for(kStreamedReadPoll) != std::future_status::ready) {
+      if (server_.io_stopped()) return Error(ErrorCode::kCancelled, "the server is shutting down");
+    }
+    Outcome outcome = future.get();
+    if (!outcome.first.ok()) {
+      finished_ = true;
+      return outcome.first.error();
+    }
+    out = std::move(outcome.second);
+    finished_ = !*outcome.first;
+    return *outcome.first;
+  }
+
+ private:
+  std::weak_ptr<Session> session_;
+  ServerImpl& server_;
+  bool finished_ = false;
 };
 
 Session::Session(ServerImpl& server, tcp::socket socket, uint64_t id)
@@ -344,6 +410,9 @@ void Session::WaitForRequest() {
   }
   parser_.emplace();
   detail::ConfigureParser(*parser_, server_.options());
+  // Beast checks Content-Length against the body limit while parsing the header, before the route is known; with
+  // streaming routes the buffered limit is applied in OnHeader instead.
+  if (server_.options().streamed_body_limit) parser_->body_limit(boost::none);
   if (buffer_.size() > 0) {  // a pipelined request is already buffered
     SetInFlight(true);
     ReadHeader();
@@ -351,10 +420,9 @@ void Session::WaitForRequest() {
   }
   const ServerOptions& options = server_.options();
   stream_.expires_after(first_request_ ? options.read_timeout : options.idle_timeout);
-  stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                          [self = shared_from_this()](const beast::error_code& ec, size_t bytes) {
-                            self->OnFirstBytes(ec, bytes);
-                          });
+  stream_.async_read_some(
+      buffer_.prepare(kFirstReadBytes),
+      [self = shared_from_this()](const beast::error_code& ec, size_t bytes) { self->OnFirstBytes(ec, bytes); });
 }
 
 void Session::OnFirstBytes(const beast::error_code& ec, size_t bytes) {
@@ -384,6 +452,15 @@ void Session::OnHeader(const beast::error_code& ec) {
   if (parser_->is_done()) {
     Dispatch();
     return;
+  }
+  if (DispatchStreamed()) return;
+  if (server_.options().streamed_body_limit) {
+    uint64_t max_body = server_.options().max_body_bytes;
+    if (parser_->content_length().value_or(0) > max_body) {
+      OnReadError(bhttp::error::body_limit);
+      return;
+    }
+    parser_->body_limit(max_body);
   }
   if (detail::WantsContinue(parser_->get())) {
     stream_.expires_after(server_.options().write_timeout);
@@ -449,10 +526,101 @@ void Session::Dispatch() {
   }
   net::post(server_.pool(), [self = shared_from_this(), request = std::move(*request)]() mutable {
     Response response = self->server_.Invoke(request);
+    net::post(self->strand_,
+              [self, response = std::move(response)]() mutable { self->SendResponse(std::move(response)); });
+  });
+}
+
+bool Session::DispatchStreamed() {
+  const auto& limit_for = server_.options().streamed_body_limit;
+  if (!limit_for) return false;
+  // The handler sees the header now; its body arrives through the reader.
+  Result<Request> request = detail::ToRequest(detail::BeastRequest(parser_->get().base()), remote_address_);
+  if (!request.ok()) return false;  // the buffered path answers the malformed request
+  std::optional<uint64_t> limit = limit_for(request->method, request->path);
+  if (!limit) return false;
+  if (parser_->content_length().value_or(0) > *limit) {
+    // Refused before the handler runs and before "100 Continue", as buffered bodies are.
+    keep_alive_ = false;
+    version_ = parser_->get().version();
+    head_request_ = false;
+    parser_.reset();
+    SendResponse(Response::Error(Error(ErrorCode::kRequestTooLarge, "request body exceeds the limit of {} bytes",
+                                       *limit)));
+    return true;
+  }
+  const detail::BeastRequest& message = parser_->get();
+  version_ = message.version();
+  keep_alive_ = message.keep_alive();
+  head_request_ = false;
+  continue_pending_ = detail::WantsContinue(message);
+  stream_parser_.emplace(std::move(*parser_));
+  parser_.reset();
+  stream_parser_->body_limit(*limit);
+  stream_.expires_never();
+  request->body_reader = std::make_shared<StreamedBodyReader>(weak_from_this(), server_);
+  net::post(server_.pool(), [self = shared_from_this(), request = std::move(*request)]() mutable {
+    Response response = self->server_.Invoke(request);
+    request.body_reader.reset();
     net::post(self->strand_, [self, response = std::move(response)]() mutable {
+      // A body the handler did not read to the end is still on the wire: it is discarded by the linger and the
+      // connection closes, so it is never parsed as the next request.
+      if (self->stream_parser_ && !self->stream_parser_->is_done()) self->keep_alive_ = false;
+      self->stream_parser_.reset();
+      self->continue_pending_ = false;
       self->SendResponse(std::move(response));
     });
   });
+  return true;
+}
+
+void Session::ReadStreamedPiece(PieceCallback done) {
+  if (closed_ || !stream_parser_) {
+    done(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {});
+    return;
+  }
+  if (stream_parser_->is_done()) {
+    done(false, {});
+    return;
+  }
+  if (continue_pending_) {
+    // Sent on the first read, so a handler that refuses the request never invites the body.
+    continue_pending_ = false;
+    stream_.expires_after(server_.options().write_timeout);
+    net::async_write(stream_, net::buffer(detail::kContinueResponse.data(), detail::kContinueResponse.size()),
+                     [self = shared_from_this(), done = std::move(done)](const beast::error_code& ec, size_t) mutable {
+                       if (!self->closed_ && ec) self->Close();
+                       self->ReadStreamedPiece(std::move(done));
+                     });
+    return;
+  }
+  stream_piece_.resize(kStreamedPieceBytes);
+  auto& body = stream_parser_->get().body();
+  body.data = stream_piece_.data();
+  body.size = stream_piece_.size();
+  stream_.expires_after(server_.options().read_timeout);
+  bhttp::async_read_some(
+      stream_, buffer_, *stream_parser_,
+      [self = shared_from_this(), done = std::move(done)](beast::error_code ec, size_t) mutable {
+        if (self->closed_ || !self->stream_parser_) {
+          done(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {});
+          return;
+        }
+        if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: not an error
+        if (ec) {
+          self->keep_alive_ = false;
+          self->stream_parser_.reset();  // the body cannot be resumed
+          if (ec == bhttp::error::body_limit) {
+            done(Error(ErrorCode::kRequestTooLarge, "request body exceeds the limit of this endpoint"), {});
+          } else {
+            done(Error(ErrorCode::kConnectionFailure, "reading the request body failed: {}", ec.message()), {});
+          }
+          return;
+        }
+        size_t n = self->stream_piece_.size() - self->stream_parser_->get().body().size;
+        std::string piece(self->stream_piece_.data(), n);
+        done(!self->stream_parser_->is_done(), std::move(piece));
+      });
 }
 
 void Session::SendResponse(Response response) {
@@ -472,8 +640,10 @@ void Session::SendResponse(Response response) {
       WriteFixed();
       return;
     case detail::BodyFraming::kChunked:
+    case detail::BodyFraming::kStreamedLength:
     case detail::BodyFraming::kUntilClose:
-      chunked_ = prepared.framing == detail::BodyFraming::kChunked;
+      framing_ = prepared.framing;
+      stream_remaining_ = prepared.content_length;
       producer_ = std::move(response.producer);
       out_body_.clear();
       stream_.expires_after(server_.options().write_timeout);
@@ -534,8 +704,17 @@ void Session::OnPiece(std::string piece, Result<bool> more) {
   }
   bool last = !*more;
   out_body_ = std::move(piece);
+  if (framing_ == detail::BodyFraming::kStreamedLength) {
+    // The declared Content-Length is already on the wire; a producer that disagrees leaves only closing.
+    if (out_body_.size() > stream_remaining_ || (last && out_body_.size() != stream_remaining_)) {
+      TARN_LOG_ERROR("http streamed body for {} does not match its Content-Length; closing", remote_address_);
+      Close();
+      return;
+    }
+    stream_remaining_ -= out_body_.size();
+  }
   std::vector<net::const_buffer> buffers;
-  if (chunked_) {
+  if (framing_ == detail::BodyFraming::kChunked) {
     if (!out_body_.empty()) {
       chunk_line_ = detail::ChunkSizeLine(out_body_.size());
       buffers.push_back(net::buffer(chunk_line_));

@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "tarn/base/result.hpp"
 #include "tarn/http/router.hpp"
@@ -19,13 +22,18 @@ struct ServerOptions {
   int num_threads = 2;
   size_t max_header_bytes = 64 * 1024;
   size_t max_body_bytes = 64 * 1024 * 1024;
-  std::chrono::milliseconds read_timeout{30000};   // for one request's header and body
-  std::chrono::milliseconds idle_timeout{60000};   // between keep-alive requests
+  /// Deadline for a request's whole header (slowloris-safe), and the longest pause allowed while its body arrives.
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds idle_timeout{60000};  // between keep-alive requests
   /// Handler threads (a boost::asio::thread_pool separate from the I/O threads, so slow handlers never stall I/O);
   /// 0 means max(4, 2 * hardware threads).
   int num_worker_threads = 0;
   /// Longest a single write (a piece of a body or one chunk) may wait for the client to read.
   std::chrono::milliseconds write_timeout{30000};
+  /// Asked once the header of a request with a body is in (with the method and decoded path): a value makes the
+  /// server hand the body to the handler through Request::body_reader, up to that many bytes, instead of buffering
+  /// it under max_body_bytes. Normally Router::StreamedBodyLimit. Unset: every body is buffered.
+  std::function<std::optional<uint64_t>(Method method, std::string_view path)> streamed_body_limit;
 };
 
 /// Owns the listening socket and the I/O threads. Create() binds (so a taken port fails there, with

@@ -12,7 +12,12 @@
 #include <mutex>
 
 #include "tarn/api/auth.hpp"
+#include "tarn/api/dbfs_file_system.hpp"
+#include "tarn/api/dbfs_routes.hpp"
+#include "tarn/api/files_routes.hpp"
 #include "tarn/api/identity_routes.hpp"
+#include "tarn/api/secrets_routes.hpp"
+#include "tarn/api/workspace_routes.hpp"
 #include "tarn/base/clock.hpp"
 #include "tarn/base/logging.hpp"
 #include "tarn/base/version.hpp"
@@ -23,7 +28,11 @@
 #include "tarn/identity/token_service.hpp"
 #include "tarn/identity/user_store.hpp"
 #include "tarn/meta/sqlite_meta_store.hpp"
+#include "tarn/secrets/secret_cipher.hpp"
+#include "tarn/secrets/secret_store.hpp"
 #include "tarn/server/data_dir.hpp"
+#include "tarn/storage/local_object_store.hpp"
+#include "tarn/workspace/workspace_store.hpp"
 
 namespace tarn::server {
 namespace {
@@ -67,6 +76,7 @@ class PlatformImpl final : public Platform {
     }
     TARN_RETURN_IF_ERROR(CheckPortFree(config.bind_address, config.sql_port, "SQL"));
 
+    int64_t t0 = MonotonicNanos();
     TARN_ASSIGN_OR_RETURN(meta_, meta::SqliteMetaStore::Open(data_dir_->MetaDbPath()));
     users_ = std::make_unique<identity::UserStore>(*meta_);
     tokens_ = std::make_unique<identity::TokenService>(*meta_);
@@ -75,12 +85,28 @@ class PlatformImpl final : public Platform {
       TARN_RETURN_IF_ERROR(data_dir_->WriteAdminToken(boot.admin_token));
       if (!boot.token_from_env) new_admin_token_ = boot.admin_token;
     }
+    // Workspace tree (content under <data>/workspace, metadata in meta.db) and secrets (key file <data>/secrets.key).
+    TARN_ASSIGN_OR_RETURN(workspace_content_, storage::LocalObjectStore::Create(data_dir_->root() + "/workspace"));
+    workspace_ = std::make_unique<workspace::WorkspaceStore>(*meta_, *workspace_content_);
+    TARN_RETURN_IF_ERROR(workspace_->Bootstrap());
+    TARN_RETURN_IF_ERROR(workspace_->EnsureHome(boot.admin.user_name));
+    TARN_ASSIGN_OR_RETURN(secret_cipher_, secrets::SecretCipher::LoadOrCreate(data_dir_->root() + "/secrets.key"));
+    auto principal_exists = [this](std::string_view name) -> Result<bool> {
+      auto user = users_->GetByName(name);
+      if (user.has_value()) return true;
+      if (user.status().code() == ErrorCode::kResourceDoesNotExist) return false;
+      return user.status();
+    };
+    secrets_ = std::make_unique<secrets::SecretStore>(*meta_, *secret_cipher_, principal_exists);
 
+    int64_t t1 = MonotonicNanos();
     engine::DatabaseOptions engine_options;
     engine_options.threads = config.threads;
     engine_options.memory_limit = config.memory_limit;
     TARN_ASSIGN_OR_RETURN(engine_, engine::Database::Open(engine_options));
+    TARN_ASSIGN_OR_RETURN(dbfs_, api::DbfsFileSystem::Open(data_dir_->DbfsRoot()));
 
+    int64_t t2 = MonotonicNanos();
     RegisterRoutes();
     http::ServerOptions http_options;
     http_options.bind_address = config.bind_address;
@@ -90,8 +116,11 @@ class PlatformImpl final : public Platform {
     });
     TARN_ASSIGN_OR_RETURN(http_, http::Server::Create(http_options, std::move(handler)));
     http_->Start();
+    int64_t t3 = MonotonicNanos();
     TARN_LOG_INFO("tarn {} serving HTTP on {}:{} (data {})", kVersion, config.bind_address, http_->port(),
                   data_dir_->root());
+    TARN_LOG_DEBUG("start-up: metadata+identity {} ms, engine {} ms, http {} ms", (t1 - t0) / 1000000,
+                   (t2 - t1) / 1000000, (t3 - t2) / 1000000);
     return Status::OK();
   }
 
@@ -108,6 +137,8 @@ class PlatformImpl final : public Platform {
     if (http_) http_->Stop();
     http_.reset();
     engine_.reset();
+    secrets_.reset();
+    workspace_.reset();
     tokens_.reset();
     users_.reset();
     meta_.reset();
@@ -123,6 +154,10 @@ class PlatformImpl final : public Platform {
       return http::Response::Error(Error(ErrorCode::kResourceDoesNotExist, "no workspace configuration here"));
     });
     api::RegisterIdentityRoutes(router_, *tokens_, *users_);
+    api::RegisterDbfsRoutes(router_, *dbfs_);
+    api::RegisterFilesRoutes(router_, *dbfs_);
+    api::RegisterWorkspaceRoutes(router_, *workspace_);
+    api::RegisterSecretsRoutes(router_, *secrets_);
   }
 
   int64_t start_ms_ = 0;
@@ -131,6 +166,11 @@ class PlatformImpl final : public Platform {
   std::unique_ptr<identity::UserStore> users_;
   std::unique_ptr<identity::TokenService> tokens_;
   std::unique_ptr<engine::Database> engine_;
+  std::unique_ptr<api::DbfsFileSystem> dbfs_;  // before router_: its routes point at it
+  std::unique_ptr<storage::LocalObjectStore> workspace_content_;
+  std::unique_ptr<workspace::WorkspaceStore> workspace_;
+  std::unique_ptr<secrets::SecretCipher> secret_cipher_;
+  std::unique_ptr<secrets::SecretStore> secrets_;
   http::Router router_;
   std::unique_ptr<http::Server> http_;
   std::string new_admin_token_;

@@ -58,7 +58,7 @@ TEST(CommandLineTest, UsageErrorsExitTwoWithUsageLine) {
   };
   std::vector<Case> cases = {
       {{}, "Usage: tarn", "a command is required"},
-      {{"frobnicate"}, "Usage: tarn", "unknown command 'frobnicate' (commands: up, sql, auth, tokens)"},
+      {{"frobnicate"}, "Usage: tarn", "unknown command 'frobnicate' (commands: up, sql, auth, tokens"},
       {{"tokens", "frob"}, "Usage: tarn tokens", "unknown command 'frob' (commands: create, list, revoke)"},
       {{"--bogus"}, "Usage: tarn", "--bogus"},
       {{"tokens"}, "Usage: tarn tokens", "a command is required"},

@@ -12,6 +12,7 @@
 #include "tarn/engine/database.hpp"
 #include "tarn/engine/result_stream.hpp"
 #include "tarn/engine/session.hpp"
+#include "tarn/engine/detail/delta_runtime.hpp"
 #include "tarn/engine/detail/duck_handles.hpp"
 
 namespace tarn::engine {
@@ -46,6 +47,7 @@ struct ResultStream::Impl {
 struct Session::Impl {
   detail::DuckConnection connection;
   ResultStream::Impl* active = nullptr;  // the open stream, closed before the next statement starts
+  DeltaRuntime* delta = nullptr;         // the database's Delta functions (statement front-end); not owned
 
   void CloseActive() {
     if (active != nullptr) active->Close();
@@ -63,6 +65,7 @@ struct PreparedStatement::Impl {
 struct Database::Impl {
   DatabaseOptions options;
   detail::DuckDatabase database;
+  std::unique_ptr<DeltaRuntime> delta;  // declared after `database`: destroyed before it closes
 };
 
 namespace detail {

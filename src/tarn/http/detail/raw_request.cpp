@@ -24,12 +24,18 @@ bool AppendResponse(std::string& out, Response& response, unsigned version, bool
       out += response.body;
       break;
     case BodyFraming::kChunked:
+    case BodyFraming::kStreamedLength:
     case BodyFraming::kUntilClose: {
       bool chunked = prepared.framing == BodyFraming::kChunked;
+      uint64_t remaining = prepared.content_length;
       for (int i = 0; i < kMaxStreamedPieces; ++i) {
         std::string piece;
         Result<bool> more = RunProducer(response.producer, piece);
         if (!more.ok()) return false;  // the connection would be closed mid-body
+        if (prepared.framing == BodyFraming::kStreamedLength) {
+          if (piece.size() > remaining || (!*more && piece.size() != remaining)) return false;
+          remaining -= piece.size();
+        }
         if (chunked && !piece.empty()) {
           out += ChunkSizeLine(piece.size());
           out += piece;

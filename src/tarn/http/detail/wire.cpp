@@ -64,6 +64,17 @@ std::string HttpDate() {
   return buffer;
 }
 
+// Parses a Content-Length value: 1 to 19 decimal digits, nothing else.
+std::optional<uint64_t> ParseContentLength(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return value;
+}
+
 bool IsHttpErrorCategory(const boost::beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
 }
@@ -156,7 +167,8 @@ PreparedResponse PrepareResponse(const Response& response, unsigned version, boo
 
   bool has_date = false;
   bool has_server = false;
-  std::optional<std::string> head_content_length;
+  std::optional<std::string> declared_content_length;
+  bool declared_chunked = false;  // only meaningful for HEAD: the GET answer would be chunked
   for (const auto& [name, value] : response.headers) {
     if (!IsValidHeaderName(name)) {
       TARN_LOG_WARN("http handler set an invalid header name; dropped");
@@ -167,10 +179,14 @@ PreparedResponse PrepareResponse(const Response& response, unsigned version, boo
       continue;
     }
     if (EqualsIgnoreCase(name, "Content-Length")) {
-      head_content_length = SanitizeHeaderValue(value);
+      declared_content_length = SanitizeHeaderValue(value);
       continue;
     }
-    if (EqualsIgnoreCase(name, "Transfer-Encoding") || EqualsIgnoreCase(name, "Keep-Alive")) continue;
+    if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
+      declared_chunked = value.find("chunked") != std::string::npos;
+      continue;
+    }
+    if (EqualsIgnoreCase(name, "Keep-Alive")) continue;
     has_date = has_date || EqualsIgnoreCase(name, "Date");
     has_server = has_server || EqualsIgnoreCase(name, "Server");
     header.insert(name, SanitizeHeaderValue(value));
@@ -178,9 +194,22 @@ PreparedResponse PrepareResponse(const Response& response, unsigned version, boo
   if (!has_date) header.set(bhttp::field::date, HttpDate());
   if (!has_server) header.set(bhttp::field::server, std::string("tarn/") + kVersion);
 
+  std::optional<uint64_t> declared_length;
+  if (declared_content_length) declared_length = ParseContentLength(*declared_content_length);
   bool bodiless_status = status == 204 || status == 304;
   if (bodiless_status) {
     prepared.framing = BodyFraming::kNone;
+  } else if (head_request && declared_length) {
+    // A HEAD answer may carry the length its GET would have (the router's HEAD fallback sets it).
+    prepared.framing = BodyFraming::kNone;
+    header.set(bhttp::field::content_length, std::to_string(*declared_length));
+  } else if (head_request && (response.producer || declared_chunked)) {
+    prepared.framing = BodyFraming::kNone;
+    if (version >= 11) header.set(bhttp::field::transfer_encoding, "chunked");
+  } else if (response.producer && declared_length) {
+    prepared.framing = BodyFraming::kStreamedLength;
+    prepared.content_length = *declared_length;
+    header.set(bhttp::field::content_length, std::to_string(*declared_length));
   } else if (response.producer) {
     if (version >= 11) {
       prepared.framing = BodyFraming::kChunked;
@@ -192,10 +221,7 @@ PreparedResponse PrepareResponse(const Response& response, unsigned version, boo
     }
   } else {
     prepared.framing = BodyFraming::kContentLength;
-    std::string length = std::to_string(response.body.size());
-    // A HEAD answer may carry the length its GET would have (the router's HEAD fallback sets it).
-    if (head_request && head_content_length && response.body.empty()) length = *head_content_length;
-    header.set(bhttp::field::content_length, length);
+    header.set(bhttp::field::content_length, std::to_string(response.body.size()));
   }
   if (head_request) prepared.framing = BodyFraming::kNone;
   if (header.version() >= 11 && !keep_alive) header.set(bhttp::field::connection, "close");

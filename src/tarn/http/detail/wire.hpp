@@ -37,12 +37,14 @@ Result<Request> ToRequest(BeastRequest&& message, std::string remote_address);
 std::optional<Response> ParseErrorResponse(const boost::beast::error_code& ec, const ServerOptions& options);
 
 /// How the body of a prepared response goes out.
-enum class BodyFraming { kNone, kContentLength, kChunked, kUntilClose };
+/// kStreamedLength: a producer whose handler declared Content-Length; the pieces go out raw and must add up to it.
+enum class BodyFraming { kNone, kContentLength, kChunked, kStreamedLength, kUntilClose };
 
 struct PreparedResponse {
   std::string head;  // status line and header fields, ending in the blank line
   BodyFraming framing = BodyFraming::kContentLength;
   bool keep_alive = false;
+  uint64_t content_length = 0;  // for kStreamedLength
 };
 
 /// Serialises the status line and headers of `response` for a request of HTTP `version` (10 or 11): drops unsafe

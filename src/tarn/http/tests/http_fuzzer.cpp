@@ -17,12 +17,10 @@ const tarn::http::Router& FuzzRouter() {
     using tarn::http::Response;
     r->Add(Method::kGet, "/api/2.0/clusters/list", [](Request&) { return Response::Json("{}"); });
     r->Add(Method::kPost, "/api/2.0/sql/statements", [](Request& request) { return Response::Text(request.body); });
-    r->Add(Method::kGet, "/api/2.0/jobs/{id}/runs/{run}", [](Request& request) {
-      return Response::Text(request.path_params["id"] + request.path_params["run"]);
-    });
-    r->Add(Method::kGet, "/api/2.0/fs/files{path...}", [](Request& request) {
-      return Response::Text(request.path_params["path"]);
-    });
+    r->Add(Method::kGet, "/api/2.0/jobs/{id}/runs/{run}",
+           [](Request& request) { return Response::Text(request.path_params["id"] + request.path_params["run"]); });
+    r->Add(Method::kGet, "/api/2.0/fs/files{path...}",
+           [](Request& request) { return Response::Text(request.path_params["path"]); });
     r->Add(Method::kGet, "/q", [](Request& request) {
       std::string out;
       for (const auto& [key, value] : request.query) out += key + "=" + value + ";";

@@ -44,8 +44,8 @@ TEST(MessageTest, PercentDecodeRejectsBadEscapes) {
 TEST(MessageTest, ParseQueryString) {
   auto pairs = ParseQueryString("a=1&b=x%20y&&c&d=&e=a+b&a=2&=v&k==");
   ASSERT_TRUE(pairs.ok());
-  std::vector<std::pair<std::string, std::string>> expected = {
-      {"a", "1"}, {"b", "x y"}, {"c", ""}, {"d", ""}, {"e", "a b"}, {"a", "2"}, {"", "v"}, {"k", "="}};
+  std::vector<std::pair<std::string, std::string>> expected = {{"a", "1"},   {"b", "x y"}, {"c", ""}, {"d", ""},
+                                                               {"e", "a b"}, {"a", "2"},   {"", "v"}, {"k", "="}};
   EXPECT_EQ(*pairs, expected);
   auto empty = ParseQueryString("");
   ASSERT_TRUE(empty.ok());
@@ -75,14 +75,16 @@ TEST(MessageTest, JsonEscapeUtf8) {
     std::string expected;
   };
   const Case cases[] = {
-      {"\xFF", kReplacement},                                      // never valid
-      {"a\x80" "b", "a" + kReplacement + "b"},                     // lone continuation byte
-      {"\xC3", kReplacement},                                      // truncated 2-byte sequence
-      {"\xC0\xAF", kReplacement + kReplacement},                   // overlong '/'
-      {"\xE0\x80\xAF", kReplacement + kReplacement + kReplacement},  // overlong 3-byte
-      {"\xED\xA0\x80", kReplacement + kReplacement + kReplacement},  // UTF-16 surrogate
+      {"\xFF", kReplacement},  // never valid
+      {"a\x80"
+       "b",
+       "a" + kReplacement + "b"},                                                       // lone continuation byte
+      {"\xC3", kReplacement},                                                           // truncated 2-byte sequence
+      {"\xC0\xAF", kReplacement + kReplacement},                                        // overlong '/'
+      {"\xE0\x80\xAF", kReplacement + kReplacement + kReplacement},                     // overlong 3-byte
+      {"\xED\xA0\x80", kReplacement + kReplacement + kReplacement},                     // UTF-16 surrogate
       {"\xF4\x90\x80\x80", kReplacement + kReplacement + kReplacement + kReplacement},  // above U+10FFFF
-      {"\xE2\x82", kReplacement + kReplacement},                   // truncated 3-byte
+      {"\xE2\x82", kReplacement + kReplacement},                                        // truncated 3-byte
   };
   for (const auto& c : cases) EXPECT_EQ(JsonEscape(c.input), c.expected);
 }
@@ -93,9 +95,9 @@ TEST(MessageTest, ErrorResponseUsesTheErrorCodeTable) {
   EXPECT_EQ(response.Header("content-type"), "application/json");
   EXPECT_EQ(response.body, R"({"error_code": "ENDPOINT_NOT_FOUND", "message": "no \"such\" endpoint\n"})");
   EXPECT_EQ(Response::Error(Error(ErrorCode::kInternal, "x")).status, 500);
-  EXPECT_EQ(Response::Error(Error(ErrorCode::kTableNotFound, "x")).body.find("TABLE_OR_VIEW_NOT_FOUND") !=
-                std::string::npos,
-            true);
+  EXPECT_EQ(
+      Response::Error(Error(ErrorCode::kTableNotFound, "x")).body.find("TABLE_OR_VIEW_NOT_FOUND") != std::string::npos,
+      true);
 }
 
 TEST(MessageTest, HeadersAreCaseInsensitive) {
@@ -115,8 +117,8 @@ TEST(MessageTest, HeadersAreCaseInsensitive) {
 }
 
 TEST(MessageTest, MethodNamesRoundTrip) {
-  for (Method m : {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch, Method::kDelete,
-                   Method::kOptions}) {
+  for (Method m :
+       {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch, Method::kDelete, Method::kOptions}) {
     EXPECT_EQ(ParseMethod(MethodName(m)), m);
   }
   EXPECT_EQ(ParseMethod("get"), Method::kOther);

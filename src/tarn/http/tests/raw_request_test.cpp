@@ -14,9 +14,8 @@ class RawRequestTest : public ::testing::Test {
   RawRequestTest() {
     router_.Add(Method::kGet, "/hello", [](Request&) { return Response::Text("hello"); });
     router_.Add(Method::kPost, "/echo", [](Request& request) { return Response::Text(request.body); });
-    router_.Add(Method::kGet, "/files{path...}", [](Request& request) {
-      return Response::Text(request.path_params["path"]);
-    });
+    router_.Add(Method::kGet, "/files{path...}",
+                [](Request& request) { return Response::Text(request.path_params["path"]); });
     router_.Add(Method::kGet, "/stream", [](Request&) {
       Response response;
       response.producer = [](std::string& out) -> Result<bool> {
@@ -30,7 +29,8 @@ class RawRequestTest : public ::testing::Test {
   }
 
   std::string Process(std::string_view raw) {
-    return ProcessRawRequest(raw, [this](Request& request) { return router_.Dispatch(request); }, options_);
+    return ProcessRawRequest(
+        raw, [this](Request& request) { return router_.Dispatch(request); }, options_);
   }
 
   Router router_;

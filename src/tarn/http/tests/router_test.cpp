@@ -132,6 +132,8 @@ TEST(RouterTest, HeadDropsProducer) {
   Response response = Send(router, Method::kHead, "/stream");
   EXPECT_FALSE(response.producer);
   EXPECT_TRUE(response.body.empty());
+  EXPECT_EQ(response.Header("Transfer-Encoding"), "chunked");
+  EXPECT_FALSE(response.Header("Content-Length").has_value());
 }
 
 TEST(RouterTest, ThrowingHandlerBecomes500) {
@@ -155,6 +157,19 @@ TEST(RouterTest, PathParamsReplacePreviousValues) {
   Response response = router.Dispatch(request);
   EXPECT_EQ(response.body, "user|name=ann");
   EXPECT_EQ(request.path_params.size(), 1u);
+}
+
+TEST(RouterTest, StreamedBodyLimitFollowsTheChosenRoute) {
+  Router router;
+  router.AddStreaming(Method::kPut, "/files{path...}", Echo("upload"), 1000);
+  router.Add(Method::kPut, "/files/special", Echo("special"));
+  router.Add(Method::kPost, "/files{path...}", Echo("post"));
+  EXPECT_EQ(router.StreamedBodyLimit(Method::kPut, "/files/a/b"), std::optional<uint64_t>(1000));
+  EXPECT_EQ(router.StreamedBodyLimit(Method::kPut, "/files/special"), std::nullopt);  // the literal route wins
+  EXPECT_EQ(router.StreamedBodyLimit(Method::kPost, "/files/a"), std::nullopt);
+  EXPECT_EQ(router.StreamedBodyLimit(Method::kPut, "/other"), std::nullopt);
+  // Dispatch is unchanged for streaming routes.
+  EXPECT_EQ(Send(router, Method::kPut, "/files/a").body, "upload|path=/a");
 }
 
 }  // namespace

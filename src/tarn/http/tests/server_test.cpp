@@ -172,13 +172,13 @@ class Client {
 };
 
 std::string Get(std::string_view path, std::string_view extra_headers = "") {
-  return std::string("GET ") + std::string(path) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) +
-         "\r\n";
+  return std::string("GET ") + std::string(path) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) + "\r\n";
 }
 
 std::string Post(std::string_view path, std::string_view body, std::string_view extra_headers = "") {
-  return std::string("POST ") + std::string(path) + " HTTP/1.1\r\nHost: test\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n" + std::string(body);
+  return std::string("POST ") + std::string(path) +
+         " HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         std::string(extra_headers) + "\r\n" + std::string(body);
 }
 
 // Deterministic bytes covering every value, for byte-exact comparisons.
@@ -237,6 +237,27 @@ class ServerFixture : public ::testing::Test {
         out.append(stream_data_, *offset, n);
         *offset += n;
         return *offset < stream_data_.size();
+      };
+      return response;
+    });
+    router_.Add(Method::kGet, "/sized", [this](Request&) {
+      Response response;
+      response.SetHeader("Content-Length", std::to_string(stream_data_.size()));
+      auto offset = std::make_shared<size_t>(0);
+      response.producer = [this, offset](std::string& out) -> Result<bool> {
+        size_t n = std::min<size_t>(100000, stream_data_.size() - *offset);
+        out.append(stream_data_, *offset, n);
+        *offset += n;
+        return *offset < stream_data_.size();
+      };
+      return response;
+    });
+    router_.Add(Method::kGet, "/sized-wrong", [](Request&) {
+      Response response;
+      response.SetHeader("Content-Length", "100");
+      response.producer = [](std::string& out) -> Result<bool> {
+        out += "7 bytes";
+        return false;
       };
       return response;
     });
@@ -458,9 +479,9 @@ TEST_F(ServerFixture, IdleTimeoutClosesKeepAliveConnection) {
 TEST_F(ServerFixture, ChunkedRequestBody) {
   StartServer();
   Client client(server_->port());
-  ASSERT_TRUE(client.Send(
-      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"));
   auto reply = client.Read();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->status, 200);
@@ -479,11 +500,46 @@ TEST_F(ServerFixture, ProducerResponseIsChunkedAndByteExact) {
   EXPECT_GT(reply->num_chunks, 1);
   ASSERT_EQ(reply->body.size(), stream_data_.size());
   EXPECT_TRUE(reply->body == stream_data_);
+  // HEAD of a streamed GET: the same framing header, no body.
+  ASSERT_TRUE(client.Send("HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto head = client.Read(/*head_request=*/true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(Lower(head->Get("transfer-encoding")), "chunked");
+  EXPECT_TRUE(head->Get("content-length").empty());
   // The connection is still usable after a streamed response.
   ASSERT_TRUE(client.Send(Get("/hello")));
   auto next = client.Read();
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->body, "hello");
+}
+
+TEST_F(ServerFixture, ProducerWithDeclaredLengthStreamsWithoutChunking) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/sized")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(reply->Get("transfer-encoding").empty());
+  EXPECT_EQ(reply->Get("content-length"), std::to_string(stream_data_.size()));
+  EXPECT_TRUE(reply->body == stream_data_);
+  // HEAD through the router's GET fallback: same length, no body, connection still in sync.
+  ASSERT_TRUE(client.Send("HEAD /sized HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto head = client.Read(/*head_request=*/true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_TRUE(head->Get("transfer-encoding").empty());
+  EXPECT_EQ(head->Get("content-length"), std::to_string(stream_data_.size()));
+  ASSERT_TRUE(client.Send(Get("/hello")));
+  auto next = client.Read();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "hello");
+}
+
+TEST_F(ServerFixture, ProducerShorterThanDeclaredLengthClosesTheConnection) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/sized-wrong")));
+  EXPECT_FALSE(client.Read().has_value());  // 100 bytes promised, 7 produced: the client sees a cut body
+  EXPECT_TRUE(client.WaitForClose());
 }
 
 TEST_F(ServerFixture, ProducerOverHttp10EndsWithClose) {
@@ -523,8 +579,7 @@ TEST_F(ServerFixture, Expect100Continue) {
   {
     // Too large: refused before the client sends the body, with no 100 first.
     Client client(server_->port());
-    ASSERT_TRUE(
-        client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
+    ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
     auto reply = client.Read();
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(reply->status, 413);
@@ -559,7 +614,7 @@ TEST_F(ServerFixture, ConcurrentClientsAllAnswered) {
     threads.emplace_back([&, t] {
       Client client(server_->port());
       for (int i = 0; i < kRequests; ++i) {
-        std::string body = "t" + std::to_string(t) + "-" + std::to_string(i);
+        std::string body = fmt::format("t{}-{}", t, i);
         if (!client.Send(Post("/echo", body))) return;
         auto reply = client.Read();
         if (reply && reply->status == 200 && reply->body == body) ok.fetch_add(1);
@@ -598,7 +653,9 @@ TEST_F(ServerFixture, StopCompletesInFlightRequest) {
   ASSERT_TRUE(busy.Send(Get("/slow")));
   gate_.WaitEntered(1);
 
-  std::thread stopper([this] { server_->Stop(std::chrono::seconds(60)); });
+  auto stopper = std::async(std::launch::async, [this] { server_->Stop(std::chrono::seconds(60)); });
+  // Declared after `stopper` so it runs first on an early return: the handler finishes, then Stop() can return.
+  std::shared_ptr<void> open_gate(nullptr, [this](void*) { gate_.Open(); });
   EXPECT_TRUE(idle.WaitForClose());  // idle keep-alive connections are closed at once
   // Wait until the listener is gone, i.e. Stop() is under way, before letting the handler finish.
   for (int attempt = 0; attempt < 2000; ++attempt) {
@@ -612,7 +669,7 @@ TEST_F(ServerFixture, StopCompletesInFlightRequest) {
   EXPECT_EQ(reply->status, 200);
   EXPECT_EQ(reply->body, "slow done");
   EXPECT_EQ(Lower(reply->Get("connection")), "close");
-  stopper.join();
+  stopper.get();
   server_->Stop();  // a second Stop is a no-op
 }
 
@@ -652,6 +709,161 @@ TEST(ServerTest, DestroyWithoutStopAndStopWithoutStart) {
     (*server)->Stop();
     (*server)->Stop();
   }
+}
+
+// A streaming route that hashes what it reads (FNV-1a) so a large body needs no copy in the test.
+class StreamingFixture : public ServerFixture {
+ protected:
+  static uint64_t Fnv(uint64_t hash, std::string_view data) {
+    for (unsigned char c : data) hash = (hash ^ c) * 1099511628211ULL;
+    return hash;
+  }
+
+  void StartStreaming(ServerOptions options = {}) {
+    router_.AddStreaming(Method::kPut, "/upload", [this](Request& request) {
+      if (!request.body_reader) return Response::Text("buffered:" + std::to_string(request.body.size()));
+      uint64_t hash = 14695981039346656037ULL;
+      size_t total = 0;
+      std::string piece;
+      while (true) {
+        Result<bool> more = request.body_reader->Read(piece);
+        if (!more.ok()) return Response::Error(more.error());
+        hash = Fnv(hash, piece);
+        total += piece.size();
+        if (!*more) break;
+      }
+      return Response::Text(std::to_string(total) + ":" + std::to_string(hash));
+    }, /*max_body_bytes=*/64 * 1024 * 1024);
+    router_.AddStreaming(Method::kPut, "/refuse", [](Request&) {
+      return Response::Error(Error(ErrorCode::kPermissionDenied, "no uploads here"));
+    }, 1024 * 1024);
+    router_.AddStreaming(Method::kPut, "/small", [](Request& request) {
+      std::string piece;
+      while (true) {
+        Result<bool> more = request.body_reader->Read(piece);
+        if (!more.ok()) return Response::Error(more.error());
+        if (!*more) return Response::Text("done");
+      }
+    }, 1000);
+    options.max_body_bytes = 1024;  // buffered routes stay small; streaming routes have their own limit
+    options.streamed_body_limit = [this](Method method, std::string_view path) {
+      return router_.StreamedBodyLimit(method, path);
+    };
+    StartServer(options);
+  }
+
+  static std::string Put(std::string_view path, std::string_view body, std::string_view extra_headers = "") {
+    return std::string("PUT ") + std::string(path) + " HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n" + std::string(body);
+  }
+};
+
+TEST_F(StreamingFixture, LargeBodyStreamsPastTheBufferedLimit) {
+  StartStreaming();
+  std::string body = PatternBytes(20 * 1024 * 1024 + 3);
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Put("/upload", body)));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, std::to_string(body.size()) + ":" + std::to_string(Fnv(14695981039346656037ULL, body)));
+  // The connection stays usable, and buffered routes keep their own limit.
+  ASSERT_TRUE(client.Send(Post("/echo", "after")));
+  auto echo = client.Read();
+  ASSERT_TRUE(echo.has_value());
+  EXPECT_EQ(echo->body, "after");
+  ASSERT_TRUE(client.Send(Post("/echo", std::string(2000, 'x'))));
+  auto too_big = client.Read();
+  ASSERT_TRUE(too_big.has_value());
+  EXPECT_EQ(too_big->status, 413);
+}
+
+TEST_F(StreamingFixture, ChunkedStreamedBody) {
+  StartStreaming();
+  std::string body = PatternBytes(300000);
+  std::string request = "PUT /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (size_t offset = 0; offset < body.size(); offset += 70000) {
+    std::string part = body.substr(offset, 70000);
+    char size_line[32];
+    std::snprintf(size_line, sizeof(size_line), "%zx\r\n", part.size());
+    request += size_line + part + "\r\n";
+  }
+  request += "0\r\n\r\n";
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(request));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->body, std::to_string(body.size()) + ":" + std::to_string(Fnv(14695981039346656037ULL, body)));
+}
+
+TEST_F(StreamingFixture, RouteLimitIs413ForTheHandler) {
+  StartStreaming();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Put("/small", std::string(5000, 'x'))));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+TEST_F(StreamingFixture, ContinueIsSentOnlyWhenTheHandlerReads) {
+  StartStreaming();
+  {
+    // The handler refuses without reading: the answer comes instead of "100 Continue", then the connection closes.
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("PUT /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->status, 403);
+    EXPECT_TRUE(client.WaitForClose());
+  }
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+    auto interim = client.Read();
+    ASSERT_TRUE(interim.has_value());
+    EXPECT_EQ(interim->status, 100);
+    ASSERT_TRUE(client.Send("hello"));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->body, "5:" + std::to_string(Fnv(14695981039346656037ULL, "hello")));
+  }
+}
+
+TEST_F(StreamingFixture, ClientVanishingMidBodyEndsTheRead) {
+  std::promise<std::string> outcome;
+  router_.AddStreaming(Method::kPut, "/vanish", [&outcome](Request& request) {
+    std::string piece;
+    while (true) {
+      Result<bool> more = request.body_reader->Read(piece);
+      if (!more.ok()) {
+        outcome.set_value(std::string(GetErrorCodeInfo(more.error().code()).databricks));
+        return Response::Error(more.error());
+      }
+      if (!*more) {
+        outcome.set_value("complete");
+        return Response::Text("complete");
+      }
+    }
+  }, 1 << 20);
+  StartStreaming();
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("PUT /vanish HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\npartial"));
+  }  // closed with the body unfinished
+  EXPECT_EQ(outcome.get_future().get(), "TEMPORARILY_UNAVAILABLE");  // kConnectionFailure
+}
+
+TEST_F(StreamingFixture, WithoutTheHookBodiesAreBuffered) {
+  router_.AddStreaming(Method::kPut, "/upload", [](Request& request) {
+    return Response::Text(request.body_reader ? "streamed" : "buffered:" + request.body);
+  }, 1 << 20);
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Put("/upload", "abc")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->body, "buffered:abc");
 }
 
 }  // namespace

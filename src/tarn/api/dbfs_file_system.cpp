@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: Apache-2.0
+// DbfsFileSystem: POSIX *at() calls walked from a root descriptor with O_NOFOLLOW, staged uploads and capped deletes.
+#include "tarn/api/dbfs_file_system.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "tarn/base/crypto.hpp"
+#include "tarn/storage/storage_path.hpp"
+
+namespace tarn::api {
+namespace {
+
+constexpr std::string_view kReservedPrefix = ".tarn-tmp-";
+constexpr char kStagingDirName[] = ".tarn-tmp-uploads";
+
+// Closes a file descriptor on scope exit.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
+// The stat of an entry, or nullopt when it does not exist.
+using MaybeStat = std::optional<struct stat>;
+
+int64_t MtimeMillis(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+Status IoError(int err, std::string_view what, std::string_view path) {
+  return Error(ErrorCode::kIoError, "{} failed for {}: {}", what, path, std::strerror(err));
+}
+
+Status SymlinkError(std::string_view path) {
+  return Error(ErrorCode::kPermissionDenied, "Path {} is or runs through a symbolic link; links are not followed",
+               path);
+}
+
+Status NotFound(std::string_view path) {
+  return Error(ErrorCode::kResourceDoesNotExist, "No file or directory exists on path {}.", path);
+}
+
+std::vector<std::string> Components(std::string_view normalized) {
+  std::vector<std::string> parts;
+  size_t start = 1;
+  while (start < normalized.size()) {
+    size_t slash = normalized.find('/', start);
+    if (slash == std::string_view::npos) slash = normalized.size();
+    parts.emplace_back(normalized.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+std::string JoinPath(const std::vector<std::string>& parts, size_t count) {
+  if (count == 0) return "/";
+  std::string out;
+  for (size_t i = 0; i < count; ++i) {
+    out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+DbfsFileInfo InfoFromStat(std::string path, const struct stat& st) {
+  bool is_dir = S_ISDIR(st.st_mode);
+  return DbfsFileInfo{std::move(path), is_dir, is_dir ? 0 : static_cast<int64_t>(st.st_size), MtimeMillis(st)};
+}
+
+enum class WalkMode { kExisting, kCreate };
+
+// Opens directory `parts[0..count)` below `root_fd`, one component at a time with O_NOFOLLOW. kCreate makes
+// missing directories. Errors: kResourceDoesNotExist (missing, or a file on the chain when not creating),
+// kResourceAlreadyExists (a file on the chain when creating), kPermissionDenied (a symbolic link).
+Result<Fd> WalkDirectories(int root_fd, const std::vector<std::string>& parts, size_t count, WalkMode mode) {
+  Fd current(::dup(root_fd));
+  if (!current.valid()) return IoError(errno, "dup", "/");
+  for (size_t i = 0; i < count; ++i) {
+    const std::string& name = parts[i];
+    for (int attempt = 0;; ++attempt) {
+      int fd = ::openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        current = Fd(fd);
+        break;
+      }
+      int err = errno;
+      std::string here = JoinPath(parts, i + 1);
+      if (err == ENOENT && mode == WalkMode::kCreate && attempt < 3) {
+        if (::mkdirat(current.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+          return IoError(errno, "mkdir", here);
+        }
+        continue;
+      }
+      if (err == ENOENT) return NotFound(here);
+      if (err == ELOOP || err == ENOTDIR) {
+        struct stat st;
+        if (::fstatat(current.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+          return SymlinkError(here);
+        }
+        if (mode == WalkMode::kCreate) {
+          return Error(ErrorCode::kResourceAlreadyExists, "A file exists at {}, so it cannot be a directory.", here);
+        }
+        return NotFound(JoinPath(parts, parts.size()));
+      }
+      return IoError(err, "open directory", here);
+    }
+  }
+  return current;
+}
+
+// The entry `name` in directory `dir_fd`, not following links; nullopt when missing.
+Result<MaybeStat> StatEntry(int dir_fd, const std::string& name, std::string_view path) {
+  struct stat st;
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return MaybeStat(st);
+  if (errno == ENOENT) return MaybeStat();
+  return IoError(errno, "stat", path);
+}
+
+// The names in an open directory, without ".", ".." and reserved names.
+Result<std::vector<std::string>> ReadDirectoryNames(int dir_fd, std::string_view path) {
+  int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (copy < 0) return IoError(errno, "open directory", path);
+  DIR* dir = ::fdopendir(copy);
+  if (dir == nullptr) {
+    int err = errno;
+    ::close(copy);
+    return IoError(err, "opendir", path);
+  }
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name == "." || name == ".." || name.starts_with(kReservedPrefix)) continue;
+    names.emplace_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class FileReaderImpl final : public DbfsFileReader {
+ public:
+  FileReaderImpl(Fd fd, int64_t size, int64_t mtime, std::string path)
+      : fd_(std::move(fd)), size_(size), mtime_(mtime), path_(std::move(path)) {}
+  int64_t size() const override { return size_; }
+  int64_t modification_time_millis() const override { return mtime_; }
+
+  Result<std::string> ReadAt(int64_t offset, int64_t length) override {
+    if (offset < 0 || length < 0) return Error(ErrorCode::kInvalidParameterValue, "negative read range");
+    if (offset >= size_) return std::string();
+    std::string data;
+    data.resize(static_cast<size_t>(std::min(length, size_ - offset)));
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::pread(fd_.get(), data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoError(errno, "read", path_);
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    data.resize(done);
+    return data;
+  }
+
+ private:
+  Fd fd_;
+  int64_t size_;
+  int64_t mtime_;
+  std::string path_;
+};
+
+}  // namespace
+
+struct DbfsFileSystem::State {
+  Fd root_fd;
+  Fd staging_fd;
+};
+
+namespace {
+
+class UploadImpl final : public DbfsUpload {
+ public:
+  UploadImpl(int root_fd, int staging_fd, Fd fd, std::string staging_name)
+      : root_fd_(root_fd), staging_fd_(staging_fd), fd_(std::move(fd)), staging_name_(std::move(staging_name)) {}
+  ~UploadImpl() override {
+    if (!committed_) ::unlinkat(staging_fd_, staging_name_.c_str(), 0);
+  }
+
+  Status Append(std::string_view data) override {
+    if (committed_) return Error(ErrorCode::kInvalidState, "The upload is already closed.");
+    size_t written = 0;
+    while (written < data.size()) {
+      ssize_t n = ::write(fd_.get(), data.data() + written, data.size() - written);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoError(errno, "write", "staging file");
+      }
+      written += static_cast<size_t>(n);
+    }
+    size_ += static_cast<int64_t>(data.size());
+    return Status::OK();
+  }
+
+  int64_t size() const override { return size_; }
+
+  Status Commit(std::string_view path, bool overwrite) override {
+    if (committed_) return Error(ErrorCode::kInvalidState, "The upload is already closed.");
+    TARN_ASSIGN_OR_RETURN(std::string normalized, DbfsFileSystem::NormalizePath(path));
+    if (normalized == "/") return Error(ErrorCode::kInvalidParameterValue, "Cannot write a file at the root.");
+    std::vector<std::string> parts = Components(normalized);
+    TARN_ASSIGN_OR_RETURN(Fd parent, WalkDirectories(root_fd_, parts, parts.size() - 1, WalkMode::kCreate));
+    const std::string& leaf = parts.back();
+    TARN_ASSIGN_OR_RETURN(MaybeStat existing, StatEntry(parent.get(), leaf, normalized));
+    if (existing && S_ISDIR(existing->st_mode)) {
+      return Error(ErrorCode::kResourceAlreadyExists, "A directory already exists at {}.", normalized);
+    }
+    if (existing && !overwrite) {
+      return Error(ErrorCode::kResourceAlreadyExists, "A file or directory already exists at {}.", normalized);
+    }
+    if (::fsync(fd_.get()) != 0) return IoError(errno, "fsync", normalized);
+    // A symbolic link at the target is replaced as a name (rename never follows it).
+    int rc = ::renameat2(staging_fd_, staging_name_.c_str(), parent.get(), leaf.c_str(),
+                         overwrite ? 0 : RENAME_NOREPLACE);
+    if (rc != 0 && errno == EINVAL && !overwrite) {
+      // Filesystems without RENAME_NOREPLACE: link() never replaces an existing name either.
+      rc = ::linkat(staging_fd_, staging_name_.c_str(), parent.get(), leaf.c_str(), 0);
+      if (rc == 0) ::unlinkat(staging_fd_, staging_name_.c_str(), 0);
+    }
+    if (rc != 0) {
+      int err = errno;
+      if (err == EEXIST || err == ENOTEMPTY || err == EISDIR) {
+        return Error(ErrorCode::kResourceAlreadyExists, "A file or directory already exists at {}.", normalized);
+      }
+      return IoError(err, "rename", normalized);
+    }
+    committed_ = true;
+    ::fsync(parent.get());
+    return Status::OK();
+  }
+
+ private:
+  int root_fd_;
+  int staging_fd_;
+  Fd fd_;
+  std::string staging_name_;
+  int64_t size_ = 0;
+  bool committed_ = false;
+};
+
+// Removes the contents of directory `dir_fd` and then the entry `name` in `parent_fd`, counting entries against
+// `budget`. Returns false when the budget ran out first.
+Result<bool> RemoveTree(int parent_fd, const std::string& name, const std::string& path, int64_t& budget,
+                        int64_t& deleted) {
+  int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return true;
+    return IoError(errno, "open directory", path);
+  }
+  Fd dir(fd);
+  TARN_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadDirectoryNames(dir.get(), path));
+  for (const std::string& child : names) {
+    std::string child_path = path + "/" + child;
+    TARN_ASSIGN_OR_RETURN(MaybeStat st, StatEntry(dir.get(), child, child_path));
+    if (!st) continue;
+    if (S_ISDIR(st->st_mode)) {
+      TARN_ASSIGN_OR_RETURN(bool finished, RemoveTree(dir.get(), child, child_path, budget, deleted));
+      if (!finished) return false;
+      continue;
+    }
+    if (budget <= 0) return false;
+    if (::unlinkat(dir.get(), child.c_str(), 0) != 0 && errno != ENOENT) return IoError(errno, "delete", child_path);
+    --budget;
+    ++deleted;
+  }
+  if (budget <= 0) return false;
+  // Reserved entries (staging files of the object store) may remain; remove them with the directory.
+  int reserved_dir = ::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (reserved_dir >= 0) {
+    if (DIR* d = ::fdopendir(reserved_dir)) {
+      std::vector<std::string> reserved;
+      while (struct dirent* entry = ::readdir(d)) {
+        std::string_view entry_name = entry->d_name;
+        if (entry_name.starts_with(kReservedPrefix)) reserved.emplace_back(entry_name);
+      }
+      ::closedir(d);
+      for (const std::string& r : reserved) ::unlinkat(dir.get(), r.c_str(), 0);
+    } else {
+      ::close(reserved_dir);
+    }
+  }
+  if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return IoError(errno, "delete directory", path);
+  }
+  --budget;
+  ++deleted;
+  return true;
+}
+
+}  // namespace
+
+DbfsFileSystem::DbfsFileSystem(std::string root, std::unique_ptr<State> state)
+    : root_(std::move(root)), state_(std::move(state)) {}
+
+DbfsFileSystem::~DbfsFileSystem() = default;
+
+Result<std::unique_ptr<DbfsFileSystem>> DbfsFileSystem::Open(std::string root) {
+  TARN_ASSIGN_OR_RETURN(std::string normalized, storage::NormalizeAbsolutePath(root));
+  // mkdir -p of the root itself (the root is trusted, so plain paths are fine here).
+  for (size_t slash = 1; slash != std::string::npos;) {
+    slash = normalized.find('/', slash + 1);
+    std::string prefix = normalized.substr(0, slash);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) return IoError(errno, "mkdir", prefix);
+  }
+  auto state = std::make_unique<State>();
+  state->root_fd = Fd(::open(normalized.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!state->root_fd.valid()) return IoError(errno, "open", normalized);
+  if (::mkdirat(state->root_fd.get(), kStagingDirName, 0700) != 0 && errno != EEXIST) {
+    return IoError(errno, "mkdir", kStagingDirName);
+  }
+  state->staging_fd =
+      Fd(::openat(state->root_fd.get(), kStagingDirName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!state->staging_fd.valid()) return IoError(errno, "open", kStagingDirName);
+  // Uploads never finished by an earlier process are garbage now.
+  if (int copy = ::openat(state->staging_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); copy >= 0) {
+    if (DIR* dir = ::fdopendir(copy)) {
+      std::vector<std::string> stale;
+      while (struct dirent* entry = ::readdir(dir)) {
+        std::string_view name = entry->d_name;
+        if (name != "." && name != "..") stale.emplace_back(name);
+      }
+      ::closedir(dir);
+      for (const std::string& name : stale) ::unlinkat(state->staging_fd.get(), name.c_str(), 0);
+    } else {
+      ::close(copy);
+    }
+  }
+  return std::unique_ptr<DbfsFileSystem>(new DbfsFileSystem(std::move(normalized), std::move(state)));
+}
+
+Result<std::string> DbfsFileSystem::NormalizePath(std::string_view path) {
+  if (path.starts_with("dbfs:")) path.remove_prefix(5);
+  if (path.empty()) return Error(ErrorCode::kInvalidParameterValue, "Path must not be empty.");
+  if (path.find('\0') != std::string_view::npos) {
+    return Error(ErrorCode::kInvalidParameterValue, "Path must not contain NUL bytes.");
+  }
+  if (path.front() != '/') return Error(ErrorCode::kInvalidParameterValue, "Path must be absolute: {}", path);
+  std::string key;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view part = path.substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      return Error(ErrorCode::kInvalidParameterValue, "Path must not contain '..' segments: {}", path);
+    }
+    if (part.starts_with(kReservedPrefix)) {
+      return Error(ErrorCode::kInvalidParameterValue, "Names starting with '{}' are reserved: {}", kReservedPrefix,
+                   path);
+    }
+    if (!key.empty()) key += '/';
+    key.append(part);
+  }
+  if (key.empty()) return std::string("/");
+  // The storage module's key rules are the single definition of a safe relative key.
+  TARN_ASSIGN_OR_RETURN(std::string checked, storage::NormalizeObjectKey(key));
+  return "/" + checked;
+}
+
+Result<DbfsFileInfo> DbfsFileSystem::GetStatus(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizePath(path));
+  std::vector<std::string> parts = Components(normalized);
+  if (parts.empty()) {
+    struct stat st;
+    if (::fstat(state_->root_fd.get(), &st) != 0) return IoError(errno, "stat", "/");
+    return InfoFromStat("/", st);
+  }
+  TARN_ASSIGN_OR_RETURN(Fd parent, WalkDirectories(state_->root_fd.get(), parts, parts.size() - 1,
+                                                   WalkMode::kExisting));
+  TARN_ASSIGN_OR_RETURN(MaybeStat st, StatEntry(parent.get(), parts.back(), normalized));
+  if (!st) return NotFound(normalized);
+  if (S_ISLNK(st->st_mode)) return SymlinkError(normalized);
+  if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) return NotFound(normalized);
+  return InfoFromStat(normalized, *st);
+}
+
+Result<std::vector<DbfsFileInfo>> DbfsFileSystem::List(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(DbfsFileInfo info, GetStatus(path));
+  if (!info.is_dir) return std::vector<DbfsFileInfo>{std::move(info)};
+  std::vector<std::string> parts = Components(info.path);
+  TARN_ASSIGN_OR_RETURN(Fd dir, WalkDirectories(state_->root_fd.get(), parts, parts.size(), WalkMode::kExisting));
+  TARN_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadDirectoryNames(dir.get(), info.path));
+  std::vector<DbfsFileInfo> out;
+  out.reserve(names.size());
+  std::string prefix = info.path == "/" ? "/" : info.path + "/";
+  for (const std::string& name : names) {
+    TARN_ASSIGN_OR_RETURN(MaybeStat st, StatEntry(dir.get(), name, prefix + name));
+    if (!st || !(S_ISDIR(st->st_mode) || S_ISREG(st->st_mode))) continue;  // links and special files stay hidden
+    out.push_back(InfoFromStat(prefix + name, *st));
+  }
+  return out;
+}
+
+Status DbfsFileSystem::MakeDirectories(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizePath(path));
+  std::vector<std::string> parts = Components(normalized);
+  return WalkDirectories(state_->root_fd.get(), parts, parts.size(), WalkMode::kCreate).status();
+}
+
+Result<int64_t> DbfsFileSystem::Delete(std::string_view path, bool recursive, int64_t max_entries) {
+  TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizePath(path));
+  std::vector<std::string> parts = Components(normalized);
+  if (parts.empty()) return Error(ErrorCode::kInvalidParameterValue, "Cannot delete the root directory.");
+  auto parent = WalkDirectories(state_->root_fd.get(), parts, parts.size() - 1, WalkMode::kExisting);
+  if (!parent.has_value()) {
+    if (parent.error().code() == ErrorCode::kResourceDoesNotExist) return int64_t{0};
+    return parent.error();
+  }
+  const std::string& leaf = parts.back();
+  TARN_ASSIGN_OR_RETURN(MaybeStat st, StatEntry(parent->get(), leaf, normalized));
+  if (!st) return int64_t{0};
+  if (!S_ISDIR(st->st_mode)) {
+    if (::unlinkat(parent->get(), leaf.c_str(), 0) != 0 && errno != ENOENT) {
+      return IoError(errno, "delete", normalized);
+    }
+    return int64_t{1};
+  }
+  if (!recursive) {
+    TARN_RETURN_IF_ERROR(DeleteEmptyDirectory(normalized));
+    return int64_t{1};
+  }
+  int64_t budget = std::max<int64_t>(1, max_entries);
+  int64_t deleted = 0;
+  TARN_ASSIGN_OR_RETURN(bool finished, RemoveTree(parent->get(), leaf, normalized, budget, deleted));
+  if (!finished) {
+    return Error(ErrorCode::kPartialDelete,
+                 "The requested operation has deleted {} files. There are more files remaining. You must make "
+                 "another request to delete more.",
+                 deleted);
+  }
+  return deleted;
+}
+
+Status DbfsFileSystem::DeleteFile(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizePath(path));
+  std::vector<std::string> parts = Components(normalized);
+  if (parts.empty()) return Error(ErrorCode::kInvalidParameterValue, "The root is a directory.");
+  TARN_ASSIGN_OR_RETURN(Fd parent, WalkDirectories(state_->root_fd.get(), parts, parts.size() - 1,
+                                                   WalkMode::kExisting));
+  TARN_ASSIGN_OR_RETURN(MaybeStat st, StatEntry(parent.get(), parts.back(), normalized));
+  if (!st) return NotFound(normalized);
+  if (S_ISDIR(st->st_mode)) return Error(ErrorCode::kInvalidParameterValue, "Path {} is a directory.", normalized);
+  if (::unlinkat(parent.get(), parts.back().c_str(), 0) != 0) {
+    if (errno == ENOENT) return NotFound(normalized);
+    return IoError(errno, "delete", normalized);
+  }
+  return Status::OK();
+}
+
+Status DbfsFileSystem::DeleteEmptyDirectory(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizePath(path));
+  std::vector<std::string> parts = Components(normalized);
+  if (parts.empty()) return Error(ErrorCode::kInvalidParameterValue, "Cannot delete the root directory.");
+  TARN_ASSIGN_OR_RETURN(Fd parent, WalkDirectories(state_->root_fd.get(), parts, parts.size() - 1,
+                                                   WalkMode::kExisting));
+  TARN_ASSIGN_OR_RETURN(MaybeStat st, StatEntry(parent.get(), parts.back(), normalized));
+  if (!st) return NotFound(normalized);
+  if (!S_ISDIR(st->st_mode)) return Error(ErrorCode::kInvalidParameterValue, "Path {} is not a directory.", normalized);
+  if (::unlinkat(parent.get(), parts.back().c_str(), AT_REMOVEDIR) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST) {
+      return Error(ErrorCode::kDirectoryNotEmpty, "Directory {} is not empty; delete it with recursive=true.",
+                   normalized);
+    }
+    if (errno == ENOENT) return NotFound(normalized);
+    return IoError(errno, "delete directory", normalized);
+  }
+  return Status::OK();
+}
+
+Status DbfsFileSystem::Move(std::string_view from, std::string_view to) {
+  TARN_ASSIGN_OR_RETURN(std::string source, NormalizePath(from));
+  TARN_ASSIGN_OR_RETURN(std::string destination, NormalizePath(to));
+  if (source == "/" || destination == "/") {
+    return Error(ErrorCode::kInvalidParameterValue, "Cannot move the root directory or onto it.");
+  }
+  TARN_RETURN_IF_ERROR(GetStatus(source).status());
+  if (source == destination || destination.starts_with(source + "/")) {
+    return Error(ErrorCode::kInvalidParameterValue, "Cannot move {} into itself ({}).", source, destination);
+  }
+  std::vector<std::string> from_parts = Components(source);
+  std::vector<std::string> to_parts = Components(destination);
+  TARN_ASSIGN_OR_RETURN(Fd from_parent, WalkDirectories(state_->root_fd.get(), from_parts, from_parts.size() - 1,
+                                                         WalkMode::kExisting));
+  // Check before creating the destination's parents, so a refused move leaves no directories behind.
+  auto existing = GetStatus(destination);
+  if (existing.has_value()) {
+    return Error(ErrorCode::kResourceAlreadyExists, "A file or directory already exists at {}.", destination);
+  }
+  if (existing.error().code() != ErrorCode::kResourceDoesNotExist) return existing.error();
+  TARN_ASSIGN_OR_RETURN(Fd to_parent, WalkDirectories(state_->root_fd.get(), to_parts, to_parts.size() - 1,
+                                                      WalkMode::kCreate));
+  int rc = ::renameat2(from_parent.get(), from_parts.back().c_str(), to_parent.get(), to_parts.back().c_str(),
+                       RENAME_NOREPLACE);
+  if (rc != 0 && errno == EINVAL) {
+    // No RENAME_NOREPLACE on this filesystem: the existence check above has to do.
+    rc = ::renameat(from_parent.get(), from_parts.back().c_str(), to_parent.get(), to_parts.back().c_str());
+  }
+  if (rc != 0) {
+    int err = errno;
+    if (err == EEXIST || err == ENOTEMPTY) {
+      return Error(ErrorCode::kResourceAlreadyExists, "A file or directory already exists at {}.", destination);
+    }
+    if (err == ENOENT) return NotFound(source);
+    return IoError(err, "rename", source);
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<DbfsFileReader>> DbfsFileSystem::OpenFile(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizePath(path));
+  std::vector<std::string> parts = Components(normalized);
+  if (parts.empty()) return Error(ErrorCode::kInvalidParameterValue, "Path / is a directory.");
+  TARN_ASSIGN_OR_RETURN(Fd parent, WalkDirectories(state_->root_fd.get(), parts, parts.size() - 1,
+                                                   WalkMode::kExisting));
+  // O_NONBLOCK: opening a FIFO must not hang; it is refused below.
+  int fd = ::openat(parent.get(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return NotFound(normalized);
+    if (err == ELOOP) return SymlinkError(normalized);
+    return IoError(err, "open", normalized);
+  }
+  Fd file(fd);
+  struct stat st;
+  if (::fstat(file.get(), &st) != 0) return IoError(errno, "stat", normalized);
+  if (S_ISDIR(st.st_mode)) return Error(ErrorCode::kInvalidParameterValue, "Path {} is a directory.", normalized);
+  if (!S_ISREG(st.st_mode)) return NotFound(normalized);
+  return std::unique_ptr<DbfsFileReader>(
+      new FileReaderImpl(std::move(file), static_cast<int64_t>(st.st_size), MtimeMillis(st), normalized));
+}
+
+Result<std::unique_ptr<DbfsUpload>> DbfsFileSystem::StartUpload() {
+  std::string name = std::string(kReservedPrefix) + RandomHex(12);
+  int fd = ::openat(state_->staging_fd.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError(errno, "create", "staging file");
+  return std::unique_ptr<DbfsUpload>(
+      new UploadImpl(state_->root_fd.get(), state_->staging_fd.get(), Fd(fd), std::move(name)));
+}
+
+}  // namespace tarn::api

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests for DbfsFileSystem: path normalisation, confinement (traversal, symlinks), staged uploads, deletes, moves.
+#include "tarn/api/dbfs_file_system.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tarn/api/tests/dbfs_test_dir.hpp"
+
+namespace tarn::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DbfsFileSystemTest : public ::testing::Test {
+ protected:
+  DbfsFileSystemTest() : root_(dir_.path() + "/dbfs"), outside_(dir_.path() + "/outside") {
+    auto opened = DbfsFileSystem::Open(root_);
+    EXPECT_TRUE(opened.has_value()) << opened.status().ToString();
+    dbfs_ = std::move(opened).value();
+    fs::create_directories(outside_);
+    TempDir::WriteFile(outside_ + "/secret.txt", "secret");
+  }
+
+  Status Write(const std::string& path, const std::string& data, bool overwrite = false) {
+    auto upload = dbfs_->StartUpload();
+    if (!upload.has_value()) return upload.error();
+    TARN_RETURN_IF_ERROR((*upload)->Append(data));
+    return (*upload)->Commit(path, overwrite);
+  }
+
+  std::string Read(const std::string& path) {
+    auto reader = dbfs_->OpenFile(path);
+    if (!reader.has_value()) return reader.error().ToString();
+    auto data = (*reader)->ReadAt(0, 1 << 20);
+    return data.has_value() ? *data : "<read error>";
+  }
+
+  TempDir dir_;
+  std::string root_;
+  std::string outside_;
+  std::unique_ptr<DbfsFileSystem> dbfs_;
+};
+
+TEST(DbfsPathTest, NormalizesAcceptedForms) {
+  struct Case {
+    const char* input;
+    const char* expected;
+  };
+  for (const Case& c : {Case{"/", "/"}, Case{"dbfs:/", "/"}, Case{"dbfs:/a//b/./c/", "/a/b/c"},
+                        Case{"/Volumes/main/default/v/x.csv", "/Volumes/main/default/v/x.csv"},
+                        Case{"/%2e%2e/x", "/%2e%2e/x"}, Case{"/a b/ü.txt", "/a b/ü.txt"}}) {
+    auto normalized = DbfsFileSystem::NormalizePath(c.input);
+    ASSERT_TRUE(normalized.has_value()) << c.input << ": " << normalized.status().ToString();
+    EXPECT_EQ(*normalized, c.expected) << c.input;
+  }
+}
+
+TEST(DbfsPathTest, RefusesUnsafeOrRelativePaths) {
+  for (std::string input : {std::string(""), std::string("dbfs:"), std::string("a/b"), std::string("dbfs:a/b"),
+                            std::string("/a/../b"), std::string("/.."), std::string("/a/..", 5),
+                            std::string("/a\0b", 4), std::string("/.tarn-tmp-uploads/x")}) {
+    auto normalized = DbfsFileSystem::NormalizePath(input);
+    ASSERT_FALSE(normalized.has_value()) << input;
+    EXPECT_EQ(normalized.error().code(), ErrorCode::kInvalidParameterValue) << input;
+  }
+}
+
+TEST_F(DbfsFileSystemTest, UploadBecomesVisibleOnlyAtCommit) {
+  auto upload = dbfs_->StartUpload();
+  ASSERT_TRUE(upload.has_value());
+  ASSERT_TRUE((*upload)->Append("hello ").ok());
+  ASSERT_TRUE((*upload)->Append("world").ok());
+  EXPECT_EQ(dbfs_->GetStatus("/a/b.txt").status().code(), ErrorCode::kResourceDoesNotExist);
+  ASSERT_TRUE((*upload)->Commit("dbfs:/a/b.txt", false).ok());
+  EXPECT_EQ(Read("/a/b.txt"), "hello world");
+  auto info = dbfs_->GetStatus("/a/b.txt");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_FALSE(info->is_dir);
+  EXPECT_EQ(info->size, 11);
+  EXPECT_GT(info->modification_time_millis, 0);
+  EXPECT_EQ((*upload)->Commit("/a/c.txt", false).code(), ErrorCode::kInvalidState);
+  // The staging directory holds nothing once the upload is committed, and it never shows in listings.
+  EXPECT_TRUE(fs::is_empty(root_ + "/.tarn-tmp-uploads"));
+  auto root_list = dbfs_->List("/");
+  ASSERT_TRUE(root_list.has_value());
+  ASSERT_EQ(root_list->size(), 1u);
+  EXPECT_EQ((*root_list)[0].path, "/a");
+  EXPECT_TRUE((*root_list)[0].is_dir);
+}
+
+TEST_F(DbfsFileSystemTest, AbandonedUploadLeavesNothing) {
+  {
+    auto upload = dbfs_->StartUpload();
+    ASSERT_TRUE(upload.has_value());
+    ASSERT_TRUE((*upload)->Append("partial").ok());
+  }
+  EXPECT_TRUE(fs::is_empty(root_ + "/.tarn-tmp-uploads"));
+}
+
+TEST_F(DbfsFileSystemTest, OpenRemovesStaleStagingFiles) {
+  TempDir::WriteFile(root_ + "/.tarn-tmp-uploads/.tarn-tmp-leftover", "x");
+  auto reopened = DbfsFileSystem::Open(root_);
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_TRUE(fs::is_empty(root_ + "/.tarn-tmp-uploads"));
+}
+
+TEST_F(DbfsFileSystemTest, OverwriteRules) {
+  ASSERT_TRUE(Write("/f", "one").ok());
+  EXPECT_EQ(Write("/f", "two").code(), ErrorCode::kResourceAlreadyExists);
+  EXPECT_EQ(Read("/f"), "one");
+  ASSERT_TRUE(Write("/f", "three", true).ok());
+  EXPECT_EQ(Read("/f"), "three");
+  ASSERT_TRUE(dbfs_->MakeDirectories("/d").ok());
+  EXPECT_EQ(Write("/d", "x", true).code(), ErrorCode::kResourceAlreadyExists);
+  EXPECT_EQ(Write("/f/child", "x", true).code(), ErrorCode::kResourceAlreadyExists);  // a file on the chain
+}
+
+TEST_F(DbfsFileSystemTest, LastCommitWins) {
+  auto first = dbfs_->StartUpload();
+  auto second = dbfs_->StartUpload();
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  ASSERT_TRUE((*first)->Append("first").ok());
+  ASSERT_TRUE((*second)->Append("second").ok());
+  ASSERT_TRUE((*second)->Commit("/race", true).ok());
+  ASSERT_TRUE((*first)->Commit("/race", true).ok());
+  EXPECT_EQ(Read("/race"), "first");
+}
+
+TEST_F(DbfsFileSystemTest, ReaderKeepsContentOfOpenTime) {
+  ASSERT_TRUE(Write("/r", "old content").ok());
+  auto reader = dbfs_->OpenFile("/r");
+  ASSERT_TRUE(reader.has_value());
+  ASSERT_TRUE(Write("/r", "new", true).ok());
+  auto data = (*reader)->ReadAt(0, 100);
+  ASSERT_TRUE(data.has_value());
+  EXPECT_EQ(*data, "old content");
+  auto tail = (*reader)->ReadAt(4, 3);
+  ASSERT_TRUE(tail.has_value());
+  EXPECT_EQ(*tail, "con");
+  EXPECT_EQ((*reader)->ReadAt(100, 5).value(), "");
+}
+
+TEST_F(DbfsFileSystemTest, MakeDirectoriesAndList) {
+  ASSERT_TRUE(dbfs_->MakeDirectories("/x/y/z").ok());
+  ASSERT_TRUE(dbfs_->MakeDirectories("/x/y/z").ok());  // existing is fine
+  ASSERT_TRUE(Write("/x/file", "1234").ok());
+  auto listed = dbfs_->List("/x");
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].path, "/x/file");
+  EXPECT_EQ((*listed)[0].size, 4);
+  EXPECT_EQ((*listed)[1].path, "/x/y");
+  EXPECT_TRUE((*listed)[1].is_dir);
+  auto single = dbfs_->List("/x/file");
+  ASSERT_TRUE(single.has_value());
+  ASSERT_EQ(single->size(), 1u);
+  EXPECT_EQ((*single)[0].path, "/x/file");
+  EXPECT_EQ(dbfs_->List("/missing").status().code(), ErrorCode::kResourceDoesNotExist);
+  EXPECT_EQ(dbfs_->MakeDirectories("/x/file/sub").code(), ErrorCode::kResourceAlreadyExists);
+  EXPECT_EQ(dbfs_->MakeDirectories("/x/file").code(), ErrorCode::kResourceAlreadyExists);
+  EXPECT_EQ(dbfs_->GetStatus("/x/file/sub").status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TEST_F(DbfsFileSystemTest, SymlinksAreNeverFollowed) {
+  ASSERT_EQ(::symlink(outside_.c_str(), (root_ + "/link_dir").c_str()), 0);
+  ASSERT_EQ(::symlink((outside_ + "/secret.txt").c_str(), (root_ + "/link_file").c_str()), 0);
+  // Reads through links are refused.
+  EXPECT_EQ(dbfs_->OpenFile("/link_file").status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(dbfs_->OpenFile("/link_dir/secret.txt").status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(dbfs_->GetStatus("/link_dir").status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(dbfs_->List("/link_dir").status().code(), ErrorCode::kPermissionDenied);
+  // Writes through a linked directory are refused and nothing lands outside the root.
+  EXPECT_EQ(Write("/link_dir/new.txt", "x", true).code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(dbfs_->MakeDirectories("/link_dir/sub").code(), ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(fs::exists(outside_ + "/new.txt"));
+  EXPECT_FALSE(fs::exists(outside_ + "/sub"));
+  // Overwriting a linked file replaces the link, never the target.
+  ASSERT_TRUE(Write("/link_file", "replaced", true).ok());
+  EXPECT_EQ(TempDir::ReadFile(outside_ + "/secret.txt"), "secret");
+  EXPECT_EQ(Read("/link_file"), "replaced");
+  // Listings leave links out; deleting a link removes only the link.
+  auto listed = dbfs_->List("/");
+  ASSERT_TRUE(listed.has_value());
+  for (const auto& entry : *listed) EXPECT_NE(entry.path, "/link_dir");
+  auto deleted = dbfs_->Delete("/link_dir", true, 100);
+  ASSERT_TRUE(deleted.has_value()) << deleted.status().ToString();
+  EXPECT_TRUE(fs::exists(outside_ + "/secret.txt"));
+  EXPECT_EQ(fs::symlink_status(root_ + "/link_dir").type(), fs::file_type::not_found);
+}
+
+TEST_F(DbfsFileSystemTest, RecursiveDeleteInsideTreeDoesNotFollowLinks) {
+  ASSERT_TRUE(dbfs_->MakeDirectories("/tree/sub").ok());
+  ASSERT_EQ(::symlink(outside_.c_str(), (root_ + "/tree/sub/escape").c_str()), 0);
+  auto deleted = dbfs_->Delete("/tree", true, 100);
+  ASSERT_TRUE(deleted.has_value()) << deleted.status().ToString();
+  EXPECT_TRUE(fs::exists(outside_ + "/secret.txt"));
+  EXPECT_FALSE(fs::exists(root_ + "/tree"));
+}
+
+TEST_F(DbfsFileSystemTest, DeleteSemantics) {
+  ASSERT_TRUE(Write("/d/a", "1").ok());
+  EXPECT_EQ(dbfs_->Delete("/d", false, 100).status().code(), ErrorCode::kDirectoryNotEmpty);
+  EXPECT_EQ(dbfs_->Delete("/missing", false, 100).value(), 0);
+  EXPECT_EQ(dbfs_->Delete("/nope/deeper", true, 100).value(), 0);
+  EXPECT_EQ(dbfs_->Delete("/", true, 100).status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(dbfs_->Delete("/d/a", false, 100).value(), 1);
+  EXPECT_EQ(dbfs_->Delete("/d", false, 100).value(), 1);
+  EXPECT_EQ(dbfs_->GetStatus("/d").status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TEST_F(DbfsFileSystemTest, LargeRecursiveDeleteIsPartialAndResumable) {
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(Write("/big/sub" + std::to_string(i % 3) + "/f" + std::to_string(i), "x").ok());
+  // 12 files + 3 directories + /big itself = 16 entries; 5 per call.
+  int calls = 0;
+  while (true) {
+    ++calls;
+    auto deleted = dbfs_->Delete("/big", true, 5);
+    if (deleted.has_value()) break;
+    ASSERT_EQ(deleted.error().code(), ErrorCode::kPartialDelete);
+    EXPECT_NE(deleted.error().message().find("operation has deleted 5 files"), std::string::npos)
+        << deleted.error().message();
+    ASSERT_LT(calls, 10);
+  }
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(dbfs_->GetStatus("/big").status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TEST_F(DbfsFileSystemTest, DeleteFileAndEmptyDirectory) {
+  ASSERT_TRUE(Write("/e/f", "1").ok());
+  EXPECT_EQ(dbfs_->DeleteFile("/e").code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(dbfs_->DeleteEmptyDirectory("/e").code(), ErrorCode::kDirectoryNotEmpty);
+  EXPECT_EQ(dbfs_->DeleteEmptyDirectory("/e/f").code(), ErrorCode::kInvalidParameterValue);
+  ASSERT_TRUE(dbfs_->DeleteFile("/e/f").ok());
+  EXPECT_EQ(dbfs_->DeleteFile("/e/f").code(), ErrorCode::kResourceDoesNotExist);
+  ASSERT_TRUE(dbfs_->DeleteEmptyDirectory("/e").ok());
+  EXPECT_EQ(dbfs_->DeleteEmptyDirectory("/e").code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TEST_F(DbfsFileSystemTest, MoveSemantics) {
+  ASSERT_TRUE(Write("/src/a.txt", "A").ok());
+  ASSERT_TRUE(Write("/other", "O").ok());
+  ASSERT_TRUE(dbfs_->Move("/src/a.txt", "/dst/deep/b.txt").ok());
+  EXPECT_EQ(Read("/dst/deep/b.txt"), "A");
+  EXPECT_EQ(dbfs_->Move("/src/a.txt", "/x").code(), ErrorCode::kResourceDoesNotExist);
+  EXPECT_EQ(dbfs_->Move("/dst/deep/b.txt", "/other").code(), ErrorCode::kResourceAlreadyExists);
+  EXPECT_EQ(Read("/other"), "O");
+  EXPECT_EQ(dbfs_->Move("/dst", "/dst/inside").code(), ErrorCode::kInvalidParameterValue);
+  ASSERT_TRUE(dbfs_->Move("/dst", "/moved").ok());
+  EXPECT_EQ(Read("/moved/deep/b.txt"), "A");
+  EXPECT_EQ(dbfs_->Move("/", "/y").code(), ErrorCode::kInvalidParameterValue);
+}
+
+TEST_F(DbfsFileSystemTest, OpenFileRefusesDirectories) {
+  ASSERT_TRUE(dbfs_->MakeDirectories("/dir").ok());
+  EXPECT_EQ(dbfs_->OpenFile("/dir").status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(dbfs_->OpenFile("/").status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(dbfs_->OpenFile("/none").status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+}  // namespace
+}  // namespace tarn::api

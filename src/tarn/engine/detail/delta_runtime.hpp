@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// DeltaRuntime: per-database state of the Delta table functions (module-private: includes duckdb.h).
+#pragma once
+
+#include <duckdb.h>
+
+#include <memory>
+#include <vector>
+
+#include "tarn/engine/delta_table.hpp"
+#include "tarn/engine/spark_sql_rewriter.hpp"
+
+namespace tarn::engine {
+
+class Database;
+
+/// Owned by Database::Impl; the table functions registered on that database point at it (extra_info), and
+/// sessions use its loader to validate Delta references before DuckDB sees a statement. Safe for concurrent use.
+struct DeltaRuntime {
+  explicit DeltaRuntime(Database& database, duckdb_database handle) : db(handle), loader(database) {}
+  duckdb_database db;  // the database the functions run their inner queries on (not owned)
+  DeltaTableLoader loader;
+  std::vector<std::shared_ptr<void>> function_infos;  // extra_info of the registered functions
+};
+
+/// Creates the runtime of `database` and registers delta_scan, table_changes, delta_history, delta_detail,
+/// delta_files and __tarn_deleted_rows. Errors: kInternal when DuckDB refuses a registration.
+Result<std::unique_ptr<DeltaRuntime>> RegisterDeltaFunctions(Database& database, duckdb_database handle);
+
+/// The statement front-end context of `runtime`: its loader, and inline scans (a query over read_parquet with
+/// partition constants and an anti join on __tarn_deleted_rows for deletion vectors). The runtime must outlive it.
+SparkSqlContext DeltaSqlContext(DeltaRuntime& runtime);
+
+}  // namespace tarn::engine
