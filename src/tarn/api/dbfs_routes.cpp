@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tarn/api/detail/json_body.hpp"
+#include "tarn/api/detail/multipart_form.hpp"
 #include "tarn/base/clock.hpp"
 #include "tarn/base/crypto.hpp"
 
@@ -96,105 +97,6 @@ Result<std::string> DecodeBlock(std::string_view field, std::string_view encoded
   }
   if (static_cast<int64_t>(decoded->size()) > max_bytes) return too_big(static_cast<int64_t>(decoded->size()));
   return std::move(decoded).value();
-}
-
-// One part of a multipart/form-data body.
-struct FormPart {
-  std::string name;
-  std::optional<std::string> filename;
-  std::string_view content;
-};
-
-// Returns the value of `key` in a header parameter list such as `form-data; name="path"; filename="a b"`.
-std::optional<std::string> HeaderParameter(std::string_view header, std::string_view key) {
-  size_t pos = 0;
-  while (pos < header.size()) {
-    size_t semi = header.find(';', pos);
-    if (semi == std::string_view::npos) semi = header.size();
-    std::string_view item = header.substr(pos, semi - pos);
-    pos = semi + 1;
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    size_t eq = item.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view item_key = item.substr(0, eq);
-    while (!item_key.empty() && item_key.back() == ' ') item_key.remove_suffix(1);
-    if (item_key.size() != key.size()) continue;
-    bool same = true;
-    for (size_t i = 0; i < key.size(); ++i) {
-      same = same && std::tolower(static_cast<unsigned char>(item_key[i])) == key[i];
-    }
-    if (!same) continue;
-    std::string_view value = item.substr(eq + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    if (value.size() >= 2 && value.front() == '"') {
-      std::string out;
-      for (size_t i = 1; i < value.size() && value[i] != '"'; ++i) {
-        if (value[i] == '\\' && i + 1 < value.size()) ++i;
-        out += value[i];
-      }
-      return out;
-    }
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    return std::string(value);
-  }
-  return std::nullopt;
-}
-
-// Splits a multipart/form-data body (RFC 7578). Part bodies are taken raw whatever their Content-Type (the legacy
-// CLI labels its file part multipart/form-data).
-Result<std::vector<FormPart>> ParseMultipart(std::string_view content_type, std::string_view body) {
-  std::optional<std::string> boundary = HeaderParameter(content_type, "boundary");
-  if (!boundary || boundary->empty()) {
-    return Error(ErrorCode::kMalformedRequest, "multipart/form-data body without a boundary");
-  }
-  const std::string delimiter = "--" + *boundary;
-  auto malformed = [] { return Error(ErrorCode::kMalformedRequest, "malformed multipart/form-data body"); };
-  size_t pos = body.find(delimiter);
-  if (pos == std::string_view::npos) return malformed();
-  pos += delimiter.size();
-  std::vector<FormPart> parts;
-  while (true) {
-    if (body.substr(pos, 2) == "--") return parts;  // closing delimiter
-    size_t line_end = body.find("\r\n", pos);       // transport padding, then CRLF
-    if (line_end == std::string_view::npos) return malformed();
-    size_t headers_start = line_end + 2;
-    size_t headers_end = body.find("\r\n\r\n", headers_start);
-    if (headers_end == std::string_view::npos) {
-      if (body.substr(headers_start, 2) != "\r\n") return malformed();
-      headers_end = headers_start - 2;  // no header lines at all
-    }
-    FormPart part;
-    std::string_view headers = body.substr(headers_start, headers_end - headers_start);
-    size_t line_start = 0;
-    while (line_start < headers.size()) {
-      size_t eol = headers.find("\r\n", line_start);
-      if (eol == std::string_view::npos) eol = headers.size();
-      std::string_view line = headers.substr(line_start, eol - line_start);
-      line_start = eol + 2;
-      size_t colon = line.find(':');
-      if (colon == std::string_view::npos) continue;
-      std::string name;
-      for (char c : line.substr(0, colon)) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (name != "content-disposition") continue;
-      std::string_view value = line.substr(colon + 1);
-      part.name = HeaderParameter(value, "name").value_or("");
-      part.filename = HeaderParameter(value, "filename");
-    }
-    size_t content_start = headers_end + 4;
-    size_t next = body.find("\r\n" + delimiter, content_start);
-    if (next == std::string_view::npos) return malformed();
-    part.content = body.substr(content_start, next - content_start);
-    parts.push_back(std::move(part));
-    pos = next + 2 + delimiter.size();
-  }
-}
-
-bool IsMultipart(const http::Request& request) {
-  auto content_type = request.Header("Content-Type");
-  if (!content_type) return false;
-  std::string lower;
-  for (char c : content_type->substr(0, 19)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "multipart/form-data";
 }
 
 // An open create handle: staged bytes plus where they go at close.
@@ -315,11 +217,11 @@ Result<json> Put(DbfsContext& ctx, http::Request& request) {
   bool overwrite = false;
   std::string decoded;
   std::string_view contents;
-  if (IsMultipart(request)) {
-    TARN_ASSIGN_OR_RETURN(std::vector<FormPart> parts, ParseMultipart(*request.Header("Content-Type"), request.body));
+  if (detail::IsMultipartForm(request)) {
+    TARN_ASSIGN_OR_RETURN(std::vector<detail::FormPart> parts, detail::ParseMultipartForm(request));
     std::optional<std::string_view> data;
     std::optional<std::string> raw_path;
-    for (const FormPart& part : parts) {
+    for (const detail::FormPart& part : parts) {
       if (part.name == "path") {
         raw_path = std::string(part.content);
       } else if (part.name == "overwrite") {

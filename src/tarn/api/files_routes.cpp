@@ -196,8 +196,20 @@ http::Response UploadFile(DbfsFileSystem& dbfs, http::Request& request) {
   }
   auto upload = dbfs.StartUpload();
   if (!upload.has_value()) return ErrorResponse(upload.error());
-  Status appended = (*upload)->Append(request.body);
-  if (!appended.ok()) return ErrorResponse(appended);
+  if (request.body_reader) {
+    // Streamed from the socket piece by piece into the staging file.
+    std::string piece;
+    while (true) {
+      Result<bool> more = request.body_reader->Read(piece);
+      if (!more.has_value()) return ErrorResponse(more.error());
+      Status appended = (*upload)->Append(piece);
+      if (!appended.ok()) return ErrorResponse(appended);
+      if (!*more) break;
+    }
+  } else {
+    Status appended = (*upload)->Append(request.body);
+    if (!appended.ok()) return ErrorResponse(appended);
+  }
   Status committed = (*upload)->Commit(*path, *overwrite);
   if (!committed.ok()) return ErrorResponse(committed);
   http::Response response;
@@ -298,7 +310,7 @@ http::Response DirectoryMetadata(DbfsFileSystem& dbfs, http::Request& request) {
 
 }  // namespace
 
-void RegisterFilesRoutes(http::Router& router, DbfsFileSystem& dbfs) {
+void RegisterFilesRoutes(http::Router& router, DbfsFileSystem& dbfs, FilesRouteOptions options) {
   constexpr std::string_view kFiles = "/api/2.0/fs/files{path...}";
   constexpr std::string_view kDirectories = "/api/2.0/fs/directories{path...}";
   DbfsFileSystem* fs = &dbfs;
@@ -307,7 +319,7 @@ void RegisterFilesRoutes(http::Router& router, DbfsFileSystem& dbfs) {
   };
   router.Add(http::Method::kGet, kFiles, bind(&DownloadFile));
   router.Add(http::Method::kHead, kFiles, bind(&DownloadFile));
-  router.Add(http::Method::kPut, kFiles, bind(&UploadFile));
+  router.AddStreaming(http::Method::kPut, kFiles, bind(&UploadFile), options.max_upload_bytes);
   router.Add(http::Method::kDelete, kFiles, bind(&DeleteFile));
   router.Add(http::Method::kGet, kDirectories, bind(&ListDirectory));
   router.Add(http::Method::kHead, kDirectories, bind(&DirectoryMetadata));

@@ -491,12 +491,17 @@ std::string DeletionVectorDescriptor::UniqueId() const {
 }
 
 Status ReadJsonActions(std::string_view content, std::string_view source, ActionVisitor& visitor) {
+  int64_t line_number = 0;
+  return ReadJsonActions(content, source, visitor, line_number);
+}
+
+Status ReadJsonActions(std::string_view content, std::string_view source, ActionVisitor& visitor,
+                       int64_t& line_number) {
   LineParser parser;
   simdjson::padded_string tail_buffer;
   const char* base = content.data();
   size_t total = content.size();
   size_t pos = 0;
-  int64_t line_number = 0;
   while (pos < total) {
     const void* newline = std::memchr(base + pos, '\n', total - pos);
     size_t end = newline ? static_cast<size_t>(static_cast<const char*>(newline) - base) : total;

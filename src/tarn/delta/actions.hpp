@@ -158,6 +158,10 @@ class ActionVisitor {
 /// Unknown actions and fields are ignored; blank lines are skipped. A malformed line is kCorruptData naming
 /// `source` (e.g. "table t version 3 file _delta_log/…json") and the 1-based line number.
 Status ReadJsonActions(std::string_view content, std::string_view source, ActionVisitor& visitor);
+/// As above for one piece of a larger content split at line ends: numbering continues after `line_number` (the lines
+/// read so far), which is advanced past the lines of `content`.
+Status ReadJsonActions(std::string_view content, std::string_view source, ActionVisitor& visitor,
+                       int64_t& line_number);
 
 /// Parses all actions of newline-delimited JSON content into values (convenient for small commits and tests).
 Result<std::vector<Action>> ParseJsonActions(std::string_view content, std::string_view source = "json");

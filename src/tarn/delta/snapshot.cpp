@@ -45,9 +45,10 @@ void* StringArena::Allocate(size_t size, size_t alignment) {
   if (padding != 0) padding = alignment - padding;
   if (cursor_ == nullptr || size + padding > remaining_) {
     size_t block = std::max(block_size_, size + alignment);
-    if (block_size_ < kBlockSize) block_size_ = std::min(kBlockSize, block_size_ * 2);
-    blocks_.push_back(std::unique_ptr<char[]>(new char[block]));  // no zero-fill: every byte is written before use
-    cursor_ = blocks_.back().get();
+    block_size_ = std::min(kMaxBlockSize, block_size_ * 2);
+    blocks_.emplace_back(nullptr, block);
+    blocks_.back().first = static_cast<char*>(AllocateLargeBlock(block));  // no zero-fill: bytes are written first
+    cursor_ = blocks_.back().first;
     remaining_ = block;
     padding = reinterpret_cast<uintptr_t>(cursor_) % alignment;
     if (padding != 0) padding = alignment - padding;
@@ -57,6 +58,10 @@ void* StringArena::Allocate(size_t size, size_t alignment) {
   remaining_ -= size + padding;
   bytes_used_ += size + padding;
   return out;
+}
+
+StringArena::~StringArena() {
+  for (const auto& [data, size] : blocks_) FreeLargeBlock(data, size);
 }
 
 std::string_view StringArena::Copy(std::string_view text) {
@@ -109,20 +114,20 @@ void Snapshot::Materialize() const {
       }
       std::sort(replaced.begin(), replaced.end());
     }
-    parts_.active_files.reserve(static_cast<size_t>(num_active_));
+    active_.reserve(static_cast<size_t>(num_active_));
     size_t next = 0;
     for (size_t i = 0; i < table.entries.size(); ++i) {
       if (next < replaced.size() && replaced[next].first == i) {
         uint32_t o = replaced[next++].second;
-        (overlay->live[o] ? parts_.active_files : parts_.tombstones).push_back(overlay->entries[o]);
+        (overlay->live[o] ? active_ : tombstones_).push_back(overlay->entries[o]);
       } else {
-        (table.live[i] ? parts_.active_files : parts_.tombstones).push_back(table.entries[i]);
+        (table.live[i] ? active_ : tombstones_).push_back(table.entries[i]);
       }
     }
     if (overlay != nullptr) {
       for (size_t i = 0; i < overlay->entries.size(); ++i) {
         if (overlay->base_index[i] != FileOverlay::kNewKey) continue;
-        (overlay->live[i] ? parts_.active_files : parts_.tombstones).push_back(overlay->entries[i]);
+        (overlay->live[i] ? active_ : tombstones_).push_back(overlay->entries[i]);
       }
     }
   });
@@ -131,20 +136,23 @@ void Snapshot::Materialize() const {
 std::span<const FileEntry> Snapshot::active_files() const {
   if (!needs_materialize_) return active_view_;
   Materialize();
-  return parts_.active_files;
+  return active_;
 }
 
 std::span<const FileEntry> Snapshot::tombstones() const {
+  if (parts_.file_table == nullptr) return parts_.tombstones;
   if (needs_materialize_) Materialize();
-  return parts_.tombstones;
+  return tombstones_;
 }
 
 const Snapshot::Parts& Snapshot::parts() const {
-  if (needs_materialize_) {
-    Materialize();
-  } else if (parts_.file_table != nullptr) {
-    std::call_once(materialize_once_, [this] { parts_.active_files.assign(active_view_.begin(), active_view_.end()); });
-  }
+  if (parts_.file_table == nullptr) return parts_;
+  std::call_once(parts_once_, [this] {
+    std::span<const FileEntry> active = active_files();
+    std::span<const FileEntry> tombstones = this->tombstones();
+    parts_.active_files.assign(active.begin(), active.end());
+    parts_.tombstones.assign(tombstones.begin(), tombstones.end());
+  });
   return parts_;
 }
 

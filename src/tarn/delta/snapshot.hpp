@@ -17,14 +17,36 @@
 
 namespace tarn::delta {
 
+/// Memory for large snapshot arrays: allocations of several MiB are mapped directly and advised to use transparent
+/// huge pages (one page fault per 2 MiB instead of per 4 KiB); small ones use operator new.
+void* AllocateLargeBlock(size_t bytes);
+void FreeLargeBlock(void* data, size_t bytes);
+
+template <typename T>
+struct LargeBlockAllocator {
+  using value_type = T;
+  LargeBlockAllocator() = default;
+  template <typename U>
+  LargeBlockAllocator(const LargeBlockAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
+  T* allocate(size_t count) { return static_cast<T*>(AllocateLargeBlock(count * sizeof(T))); }
+  void deallocate(T* data, size_t count) { FreeLargeBlock(data, count * sizeof(T)); }
+  template <typename U>
+  bool operator==(const LargeBlockAllocator<U>&) const {
+    return true;
+  }
+};
+template <typename T>
+using LargeVector = std::vector<T, LargeBlockAllocator<T>>;
+
 /// Append-only byte storage for the strings and arrays of a snapshot: a few large blocks instead of one allocation
 /// per file. Never shrinks or moves data, so views into it stay valid as long as the arena lives. Not thread-safe
 /// while being filled; immutable (and shareable) afterwards.
 class StringArena {
  public:
   StringArena() = default;
-  /// An arena whose first block holds `block_size` bytes; later blocks double up to 1 MiB (small commits stay small).
+  /// An arena whose first block holds `block_size` bytes; later blocks double up to 16 MiB (small commits stay small).
   explicit StringArena(size_t block_size) : block_size_(block_size == 0 ? kBlockSize : block_size) {}
+  ~StringArena();
   StringArena(const StringArena&) = delete;
   StringArena& operator=(const StringArena&) = delete;
 
@@ -39,8 +61,9 @@ class StringArena {
  private:
   void* Allocate(size_t size, size_t alignment);
   static constexpr size_t kBlockSize = 1 << 20;
+  static constexpr size_t kMaxBlockSize = 16 << 20;
   size_t block_size_ = kBlockSize;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::pair<char*, size_t>> blocks_;  // from AllocateLargeBlock
   char* cursor_ = nullptr;
   size_t remaining_ = 0;
   size_t bytes_used_ = 0;
@@ -82,27 +105,6 @@ struct FileEntry {
 };
 
 enum class ColumnMappingMode { kNone, kName, kId };
-
-/// Memory for large snapshot arrays: allocations of several MiB are mapped directly and advised to use transparent
-/// huge pages (one page fault per 2 MiB instead of per 4 KiB); small ones use operator new.
-void* AllocateLargeBlock(size_t bytes);
-void FreeLargeBlock(void* data, size_t bytes);
-
-template <typename T>
-struct LargeBlockAllocator {
-  using value_type = T;
-  LargeBlockAllocator() = default;
-  template <typename U>
-  LargeBlockAllocator(const LargeBlockAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
-  T* allocate(size_t count) { return static_cast<T*>(AllocateLargeBlock(count * sizeof(T))); }
-  void deallocate(T* data, size_t count) { FreeLargeBlock(data, count * sizeof(T)); }
-  template <typename U>
-  bool operator==(const LargeBlockAllocator<U>&) const {
-    return true;
-  }
-};
-template <typename T>
-using LargeVector = std::vector<T, LargeBlockAllocator<T>>;
 
 /// The file index of a snapshot, shared (immutable) by every snapshot refreshed from it: every logical file key
 /// (live or tombstone) in first-appearance order plus an open-addressing hash index. Filled by the log replay.
@@ -192,8 +194,12 @@ class Snapshot {
  private:
   void Materialize() const;
 
-  mutable Parts parts_;  // active_files/tombstones are filled lazily (under materialize_once_) from the file table
+  mutable Parts parts_;  // the file lists are filled by parts() only (under parts_once_)
+  // Built lazily (under materialize_once_) from the file table and overlay when they cannot be used as is.
+  mutable LargeVector<FileEntry> active_;
+  mutable LargeVector<FileEntry> tombstones_;
   mutable std::once_flag materialize_once_;
+  mutable std::once_flag parts_once_;  // parts() copies the lists into parts_ for old callers
   bool needs_materialize_ = false;
   std::span<const FileEntry> active_view_;  // when the file table is used as is
   int64_t num_active_ = 0;

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <exception>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -411,8 +412,9 @@ void Session::WaitForRequest() {
   parser_.emplace();
   detail::ConfigureParser(*parser_, server_.options());
   // Beast checks Content-Length against the body limit while parsing the header, before the route is known; with
-  // streaming routes the buffered limit is applied in OnHeader instead.
-  if (server_.options().streamed_body_limit) parser_->body_limit(boost::none);
+  // streaming routes the buffered limit is applied in OnHeader instead. (Beast 1.74 treats boost::none as "exceeded"
+  // in that check, hence the maximum value rather than none.)
+  if (server_.options().streamed_body_limit) parser_->body_limit(std::numeric_limits<uint64_t>::max());
   if (buffer_.size() > 0) {  // a pipelined request is already buffered
     SetInFlight(true);
     ReadHeader();

@@ -111,6 +111,10 @@ class PlatformImpl final : public Platform {
     http::ServerOptions http_options;
     http_options.bind_address = config.bind_address;
     http_options.port = config.http_port;
+    // Streaming routes (Files API uploads) take their bodies through Request::body_reader.
+    http_options.streamed_body_limit = [this](http::Method method, std::string_view path) {
+      return router_.StreamedBodyLimit(method, path);
+    };
     http::Handler handler = api::WithAuth(*tokens_, [this](http::Request& request) {
       return router_.Dispatch(request);
     });

@@ -111,22 +111,30 @@ Status ListDirectory(const std::string& dir_path, const std::string& dir_key, st
     if (errno == ENOENT || errno == ENOTDIR) return Status::OK();
     return ErrnoStatus(errno, "opendir", dir_path);
   }
-  std::vector<std::string> names;
+  std::vector<std::pair<std::string, unsigned char>> names;  // name, d_type
   while (struct dirent* entry = ::readdir(dir)) {
     std::string_view name = entry->d_name;
     if (name == "." || name == ".." || name.starts_with(kTempPrefix)) continue;
-    names.emplace_back(name);
+    names.emplace_back(name, entry->d_type);
   }
   ::closedir(dir);
-  for (const std::string& name : names) {
+  const std::string& start_after = options.start_after;
+  for (const auto& [name, type] : names) {
     std::string key = dir_key + name;
+    // Decide from the name (and d_type) first: only entries that can be listed or descended into are stat'ed, so a
+    // listing with start_after costs O(entries after it) system calls.
+    bool maybe_file = key.starts_with(prefix) && (start_after.empty() || key > start_after);
+    std::string sub_key = key + "/";
+    bool maybe_dir = (sub_key.starts_with(prefix) ? options.recursive : std::string_view(prefix).starts_with(sub_key)) &&
+                     (start_after.empty() || sub_key > start_after || start_after.starts_with(sub_key));
+    if (!maybe_file && !maybe_dir) continue;
+    if (type == DT_REG && !maybe_file) continue;
+    if (type == DT_DIR && !maybe_dir) continue;
     std::string path = dir_path + "/" + name;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) continue;  // deleted while listing
     if (S_ISDIR(st.st_mode)) {
-      std::string sub_key = key + "/";
-      bool descend = sub_key.starts_with(prefix) ? options.recursive : std::string_view(prefix).starts_with(sub_key);
-      if (descend) TARN_RETURN_IF_ERROR(ListDirectory(path, sub_key, prefix, options, out));
+      if (maybe_dir) TARN_RETURN_IF_ERROR(ListDirectory(path, sub_key, prefix, options, out));
       continue;
     }
     if (!S_ISREG(st.st_mode) || !key.starts_with(prefix)) continue;

@@ -221,6 +221,52 @@ TEST_F(FilesRoutesTest, TraversalAndSymlinksStayInside) {
   EXPECT_FALSE(std::filesystem::exists(outside + "/new"));
 }
 
+// Hands out a body in fixed pieces, optionally failing after some of them, as the server's reader would.
+class PieceReader final : public http::BodyReader {
+ public:
+  PieceReader(std::vector<std::string> pieces, bool fail_at_end) : pieces_(std::move(pieces)), fail_(fail_at_end) {}
+  Result<bool> Read(std::string& out) override {
+    out.clear();
+    if (next_ == pieces_.size()) {
+      if (fail_) return Error(ErrorCode::kConnectionFailure, "client went away");
+      return false;
+    }
+    out = pieces_[next_++];
+    return fail_ || next_ < pieces_.size();
+  }
+
+ private:
+  std::vector<std::string> pieces_;
+  bool fail_;
+  size_t next_ = 0;
+};
+
+TEST_F(FilesRoutesTest, UploadReadsAStreamedBody) {
+  http::Request request;
+  request.method = Method::kPut;
+  request.path = request.target = "/api/2.0/fs/files/streamed/file.bin";
+  request.headers.emplace_back("Authorization", "Bearer " + admin_token_);
+  request.body_reader = std::make_shared<PieceReader>(std::vector<std::string>{"abc", "", "defg"}, false);
+  auto response = handler_(request);
+  ASSERT_EQ(response.status, 204) << response.body;
+  auto get = Send(Method::kGet, "/api/2.0/fs/files/streamed/file.bin");
+  EXPECT_EQ(BodyOf(get), "abcdefg");
+
+  // A body that breaks off publishes nothing and leaves no staging file.
+  request.path = request.target = "/api/2.0/fs/files/streamed/broken.bin";
+  request.body_reader = std::make_shared<PieceReader>(std::vector<std::string>{"partial"}, true);
+  auto broken = handler_(request);
+  EXPECT_EQ(broken.status, 503);
+  EXPECT_EQ(Send(Method::kHead, "/api/2.0/fs/files/streamed/broken.bin").status, 404);
+  EXPECT_TRUE(std::filesystem::is_empty(root_ + "/.tarn-tmp-uploads"));
+}
+
+TEST_F(FilesRoutesTest, UploadRouteIsStreaming) {
+  EXPECT_EQ(router_.StreamedBodyLimit(Method::kPut, "/api/2.0/fs/files/Volumes/a/b"),
+            std::optional<uint64_t>(uint64_t{5} << 30));
+  EXPECT_EQ(router_.StreamedBodyLimit(Method::kPut, "/api/2.0/fs/directories/a"), std::nullopt);
+}
+
 TEST_F(FilesRoutesTest, EmptyPathIsRefused) {
   EXPECT_EQ(Send(Method::kGet, "/api/2.0/fs/files").status, 400);
   EXPECT_EQ(Send(Method::kPut, "/api/2.0/fs/files/", "x").status, 400);

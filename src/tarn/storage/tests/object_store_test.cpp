@@ -127,6 +127,17 @@ TYPED_TEST(ObjectStoreTest, ListIsLexicographicWithSizes) {
                                                    "t/_delta_log/00000000000000000001.json",
                                                    "t/_delta_log/00000000000000000002.json"}));
 
+  // start_after inside and before a sub-folder, recursive: only later keys, whatever folder they are in.
+  auto nested = s.List("t/", ListOptions{.start_after = "t/_delta_log/00000000000000000002.json", .recursive = true});
+  ASSERT_TRUE(nested.has_value());
+  EXPECT_EQ(Keys(*nested), (std::vector<std::string>{"t/_delta_log/_sidecars/x.parquet", "t/part-0.parquet"}));
+  auto in_folder = s.List("t/", ListOptions{.start_after = "t/_delta_log/_sidecars/a", .recursive = true});
+  ASSERT_TRUE(in_folder.has_value());
+  EXPECT_EQ(Keys(*in_folder), (std::vector<std::string>{"t/_delta_log/_sidecars/x.parquet", "t/part-0.parquet"}));
+  auto past_folder = s.List("t/", ListOptions{.start_after = "t/_delta_log/_sidecars/y", .recursive = true});
+  ASSERT_TRUE(past_folder.has_value());
+  EXPECT_EQ(Keys(*past_folder), (std::vector<std::string>{"t/part-0.parquet"}));
+
   auto partial = s.List("t/_delta_log/0000000000000000000");
   ASSERT_TRUE(partial.has_value());
   EXPECT_EQ(partial->size(), 4u);
