@@ -97,6 +97,32 @@ Status TransportError(CURLcode code, long os_errno, const std::string& host, con
   }
 }
 
+// Options every request sets: target, headers, identity, error text, no signals, connect timeout, and never
+// following redirects (they could carry the bearer token to another host).
+void SetCommonOptions(CURL* handle, const std::string& url, curl_slist* headers, const std::string& user_agent,
+                      char* error_buffer, long connect_timeout_seconds) {
+  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent.c_str());
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, connect_timeout_seconds);
+  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+}
+
+// The Status for a transfer that failed below HTTP (connect, resolve, timeout...).
+Status TransferFailure(CURL* handle, CURLcode code, const RestClientOptions& options, const char* error_buffer) {
+  long os_errno = 0;
+  curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
+  return TransportError(code, os_errno, options.host, error_buffer, options.timeout_seconds);
+}
+
+long ResponseStatus(CURL* handle) {
+  long http_status = 0;
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http_status);
+  return http_status;
+}
+
 }  // namespace
 
 Status HttpErrorStatus(long http_status, std::string_view body) {
@@ -166,17 +192,10 @@ Result<std::string> RestClient::Send(std::string_view method, const std::string&
   char error_buffer[CURL_ERROR_SIZE] = {0};
   std::string user_agent = std::string("tarn-cli/") + kVersion;
   CURL* handle = curl.get();
-  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent.c_str());
+  SetCommonOptions(handle, url, headers.get(), user_agent, error_buffer, options_.connect_timeout_seconds);
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
   curl_easy_setopt(handle, CURLOPT_TIMEOUT, options_.timeout_seconds);
-  // Never follow redirects: they could carry the bearer token to another host.
-  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
   if (method == "POST") {
     curl_easy_setopt(handle, CURLOPT_POST, 1L);
     curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.data());
@@ -192,12 +211,9 @@ Result<std::string> RestClient::Send(std::string_view method, const std::string&
   CURLcode code = curl_easy_perform(handle);
   if (code != CURLE_OK) {
     if (options_.debug_log != nullptr) *options_.debug_log << "< " << curl_easy_strerror(code) << '\n';
-    long os_errno = 0;
-    curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
-    return TransportError(code, os_errno, options_.host, error_buffer, options_.timeout_seconds);
+    return TransferFailure(handle, code, options_, error_buffer);
   }
-  long http_status = 0;
-  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http_status);
+  long http_status = ResponseStatus(handle);
   if (options_.debug_log != nullptr) {
     *options_.debug_log << "< HTTP " << http_status << " (" << response.size() << " bytes)\n";
   }
@@ -229,8 +245,7 @@ size_t ReadStreamBody(char* buffer, size_t size, size_t count, void* user) {
 
 size_t WriteStreamBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<StreamTransfer*>(user);
-  long http_status = 0;
-  curl_easy_getinfo(transfer->handle, CURLINFO_RESPONSE_CODE, &http_status);
+  long http_status = ResponseStatus(transfer->handle);
   if (transfer->sink != nullptr && *transfer->sink && http_status >= 200 && http_status < 300) {
     if (!(*transfer->sink)(std::string_view(data, size * count))) {
       transfer->aborted = true;
@@ -255,6 +270,33 @@ int ReportProgress(void* user, curl_off_t download_total, curl_off_t download_no
   return 0;
 }
 
+// Runs a streamed transfer whose direction-specific options are already set on transfer.handle: adds the common
+// and streaming options (stall rule instead of a total timeout), performs it and maps failures to a Status;
+// `abort_message` (formatted with the URL) is used when a callback aborted the transfer.
+Status PerformStream(StreamTransfer& transfer, const std::string& url, curl_slist* headers,
+                     const RestClientOptions& options, std::string_view abort_message) {
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  std::string user_agent = std::string("tarn-cli/") + kVersion;
+  CURL* handle = transfer.handle;
+  SetCommonOptions(handle, url, headers, user_agent, error_buffer, options.connect_timeout_seconds);
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, WriteStreamBody);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, ReportProgress);
+  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
+  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, options.timeout_seconds);
+  CURLcode code = curl_easy_perform(handle);
+  if (code != CURLE_OK) {
+    if (transfer.aborted) return Error(ErrorCode::kIoError, fmt::runtime(abort_message), url);
+    return TransferFailure(handle, code, options, error_buffer);
+  }
+  long http_status = ResponseStatus(handle);
+  if (options.debug_log != nullptr) *options.debug_log << "< HTTP " << http_status << '\n';
+  if (http_status < 200 || http_status >= 300) return HttpErrorStatus(http_status, transfer.body);
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::string> RestClient::PutStream(std::string_view path, const QueryParams& query, const BodySource& source,
@@ -270,39 +312,14 @@ Result<std::string> RestClient::PutStream(std::string_view path, const QueryPara
   add_header("Authorization: Bearer " + options_.token);
   add_header("Content-Type: application/octet-stream");
   add_header("Expect:");  // no 100-continue round trip
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  std::string user_agent = std::string("tarn-cli/") + kVersion;
   CURL* handle = curl.get();
-  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent.c_str());
   curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
   curl_easy_setopt(handle, CURLOPT_READFUNCTION, ReadStreamBody);
   curl_easy_setopt(handle, CURLOPT_READDATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, WriteStreamBody);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, ReportProgress);
-  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, options_.timeout_seconds);
-  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
   if (options_.debug_log != nullptr) *options_.debug_log << "> PUT " << url << " (" << size << " bytes)\n";
-  CURLcode code = curl_easy_perform(handle);
-  if (code != CURLE_OK) {
-    if (transfer.aborted) return Error(ErrorCode::kIoError, "reading the local data for {} failed", url);
-    long os_errno = 0;
-    curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
-    return TransportError(code, os_errno, options_.host, error_buffer, options_.timeout_seconds);
-  }
-  long http_status = 0;
-  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http_status);
-  if (options_.debug_log != nullptr) *options_.debug_log << "< HTTP " << http_status << '\n';
-  if (http_status < 200 || http_status >= 300) return HttpErrorStatus(http_status, transfer.body);
+  TARN_RETURN_IF_ERROR(
+      PerformStream(transfer, url, headers.get(), options_, "reading the local data for {} failed"));
   return transfer.body;
 }
 
@@ -314,37 +331,9 @@ Status RestClient::GetStream(std::string_view path, const QueryParams& query, co
   StreamTransfer transfer{curl.get(), nullptr, &sink, &progress, {}, false};
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   headers.reset(curl_slist_append(nullptr, ("Authorization: Bearer " + options_.token).c_str()));
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  std::string user_agent = std::string("tarn-cli/") + kVersion;
-  CURL* handle = curl.get();
-  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent.c_str());
-  curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, WriteStreamBody);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, ReportProgress);
-  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, options_.timeout_seconds);
-  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPGET, 1L);
   if (options_.debug_log != nullptr) *options_.debug_log << "> GET " << url << '\n';
-  CURLcode code = curl_easy_perform(handle);
-  if (code != CURLE_OK) {
-    if (transfer.aborted) return Error(ErrorCode::kIoError, "writing the data of {} failed", url);
-    long os_errno = 0;
-    curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
-    return TransportError(code, os_errno, options_.host, error_buffer, options_.timeout_seconds);
-  }
-  long http_status = 0;
-  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http_status);
-  if (options_.debug_log != nullptr) *options_.debug_log << "< HTTP " << http_status << '\n';
-  if (http_status < 200 || http_status >= 300) return HttpErrorStatus(http_status, transfer.body);
-  return Status::OK();
+  return PerformStream(transfer, url, headers.get(), options_, "writing the data of {} failed");
 }
 
 }  // namespace tarn::cli

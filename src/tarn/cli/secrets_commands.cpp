@@ -13,12 +13,15 @@
 #include <nlohmann/json.hpp>
 
 #include "tarn/base/crypto.hpp"
+#include "tarn/cli/detail/json_answer.hpp"
 #include "tarn/cli/table_printer.hpp"
 
 namespace tarn::cli {
 namespace {
 
 using nlohmann::json;
+using detail::Field;
+using detail::ParseAnswer;
 
 constexpr char kScopesCreatePath[] = "/api/2.0/secrets/scopes/create";
 constexpr char kScopesListPath[] = "/api/2.0/secrets/scopes/list";
@@ -30,20 +33,6 @@ constexpr char kDeletePath[] = "/api/2.0/secrets/delete";
 constexpr char kAclsPutPath[] = "/api/2.0/secrets/acls/put";
 constexpr char kAclsListPath[] = "/api/2.0/secrets/acls/list";
 constexpr char kAclsDeletePath[] = "/api/2.0/secrets/acls/delete";
-
-Result<json> ParseAnswer(const std::string& body, std::string_view what) {
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  auto parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object())
-    return Error(ErrorCode::kProtocolViolation, "unexpected answer to {}: not a JSON object", what);
-  return parsed;
-}
-
-std::string Field(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
 
 // POSTs `body` and prints `message` (table) or the JSON answer.
 Status PostAndReport(RestClient& client, const char* path, const json& body, OutputFormat format,

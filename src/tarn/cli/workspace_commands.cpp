@@ -13,12 +13,15 @@
 #include <nlohmann/json.hpp>
 
 #include "tarn/base/crypto.hpp"
+#include "tarn/cli/detail/json_answer.hpp"
 #include "tarn/cli/table_printer.hpp"
 
 namespace tarn::cli {
 namespace {
 
 using nlohmann::json;
+using detail::Field;
+using detail::ParseAnswer;
 namespace fs = std::filesystem;
 
 constexpr char kListPath[] = "/api/2.0/workspace/list";
@@ -26,20 +29,6 @@ constexpr char kMkdirsPath[] = "/api/2.0/workspace/mkdirs";
 constexpr char kDeletePath[] = "/api/2.0/workspace/delete";
 constexpr char kImportPath[] = "/api/2.0/workspace/import";
 constexpr char kExportPath[] = "/api/2.0/workspace/export";
-
-Result<json> ParseAnswer(const std::string& body, std::string_view what) {
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  auto parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object())
-    return Error(ErrorCode::kProtocolViolation, "unexpected answer to {}: not a JSON object", what);
-  return parsed;
-}
-
-std::string Field(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
 
 std::string Lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -5,20 +5,12 @@
 #include <array>
 #include <cstdio>
 
+#include "tarn/http/detail/ascii.hpp"
+
 namespace tarn::http {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+using detail::EqualsIgnoreCase;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

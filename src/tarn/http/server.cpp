@@ -50,8 +50,9 @@ constexpr size_t kWritePieceBytes = 1 << 20;
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
 // After Stop() force-closes connections it waits at most this long for the close handlers to run.
 constexpr std::chrono::milliseconds kCloseWait{2000};
-// Largest piece of a streamed request body handed to BodyReader::Read.
-constexpr size_t kStreamedPieceBytes = 256 * 1024;
+// Size of a streamed request body piece handed to BodyReader::Read: each piece is filled completely (or ends the
+// body), so a handler thread hop is paid per MiB rather than per socket read.
+constexpr size_t kStreamedPieceBytes = 1 << 20;
 // How often a handler blocked in BodyReader::Read checks whether the server stopped running I/O.
 constexpr std::chrono::milliseconds kStreamedReadPoll{200};
 // Back-off after a failed accept (for example EMFILE) so the acceptor does not spin.
@@ -92,6 +93,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody();
   void OnBody(const beast::error_code& ec);
   void OnReadError(const beast::error_code& ec);
+  // Shared start of OnHeader/OnBody: returns true when the read completion was fully handled (session closed,
+  // read error answered, or the complete request dispatched).
+  bool FinishedAfterRead(const beast::error_code& ec);
   void Dispatch();
   // Starts the handler of a streaming route before the body is read; returns false when the route buffers.
   bool DispatchStreamed();
@@ -446,15 +450,7 @@ void Session::ReadHeader() {
 }
 
 void Session::OnHeader(const beast::error_code& ec) {
-  if (closed_) return;
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
-  if (parser_->is_done()) {
-    Dispatch();
-    return;
-  }
+  if (FinishedAfterRead(ec)) return;
   if (DispatchStreamed()) return;
   if (server_.options().streamed_body_limit) {
     uint64_t max_body = server_.options().max_body_bytes;
@@ -489,16 +485,20 @@ void Session::ReadBody() {
 }
 
 void Session::OnBody(const beast::error_code& ec) {
-  if (closed_) return;
+  if (!FinishedAfterRead(ec)) ReadBody();
+}
+
+bool Session::FinishedAfterRead(const beast::error_code& ec) {
+  if (closed_) return true;
   if (ec) {
     OnReadError(ec);
-    return;
+    return true;
   }
   if (parser_->is_done()) {
     Dispatch();
-  } else {
-    ReadBody();
+    return true;
   }
+  return false;
 }
 
 void Session::OnReadError(const beast::error_code& ec) {
@@ -601,7 +601,7 @@ void Session::ReadStreamedPiece(PieceCallback done) {
   body.data = stream_piece_.data();
   body.size = stream_piece_.size();
   stream_.expires_after(server_.options().read_timeout);
-  bhttp::async_read_some(
+  bhttp::async_read(
       stream_, buffer_, *stream_parser_,
       [self = shared_from_this(), done = std::move(done)](beast::error_code ec, size_t) mutable {
         if (self->closed_ || !self->stream_parser_) {

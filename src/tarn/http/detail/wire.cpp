@@ -14,6 +14,7 @@
 
 #include "tarn/base/logging.hpp"
 #include "tarn/base/version.hpp"
+#include "tarn/http/detail/ascii.hpp"
 
 namespace tarn::http::detail {
 namespace bhttp = boost::beast::http;
@@ -36,18 +37,6 @@ std::string SanitizeHeaderValue(std::string_view value) {
     if (c == '\r' || c == '\n' || c == '\0') c = ' ';
   }
   return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Returns the IMF-fixdate for now ("Sun, 06 Nov 1994 08:49:37 GMT"), independent of the C locale.

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Files API and DBFS list figures against a fresh `tarn up`, side by side with `cp` on the same disk:
+# upload and download of a SIZE_MB file (curl, streaming PUT/GET) and dbfs/list of a directory with NUM_FILES files.
+# Usage: bench/files_api.sh [BUILD_DIR] [SIZE_MB] [NUM_FILES]
+set -euo pipefail
+BUILD_DIR="${1:-build}"
+SIZE_MB="${2:-1024}"
+NUM_FILES="${3:-100000}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TARN="$ROOT/$BUILD_DIR/tarn"
+work=$(mktemp -d -p "${BENCH_DIR:-/var/tmp}")
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$TARN" up --data "$work/data" --http-port "$port" --sql-port 0 >"$work/up.log" 2>&1 &
+pid=$!
+until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.05; done
+token=$(cat "$work/data/admin-token")
+auth=(-H "Authorization: Bearer $token")
+ms() { echo $(( ($2 - $1) / 1000000 )); }
+
+head -c "$((SIZE_MB * 1024 * 1024))" /dev/urandom >"$work/src.bin"
+sync
+t0=$(date +%s%N); cp "$work/src.bin" "$work/copy.bin"; sync; t1=$(date +%s%N)
+cp_ms=$(ms "$t0" "$t1")
+t0=$(date +%s%N)
+curl -sf "${auth[@]}" -T "$work/src.bin" "http://127.0.0.1:$port/api/2.0/fs/files/Volumes/bench/up.bin?overwrite=true"
+sync; t1=$(date +%s%N)
+up_ms=$(ms "$t0" "$t1")
+t0=$(date +%s%N)
+curl -sf "${auth[@]}" -o "$work/down.bin" "http://127.0.0.1:$port/api/2.0/fs/files/Volumes/bench/up.bin"
+sync; t1=$(date +%s%N)
+down_ms=$(ms "$t0" "$t1")
+cmp -s "$work/src.bin" "$work/down.bin" || { echo "downloaded bytes differ"; exit 1; }
+echo "${SIZE_MB} MB: cp ${cp_ms} ms; Files API upload ${up_ms} ms ($(( cp_ms * 100 / up_ms ))% of cp speed); download ${down_ms} ms ($(( cp_ms * 100 / down_ms ))% of cp speed)"
+
+mkdir -p "$work/data/dbfs/many"
+/usr/bin/python3 - "$work/data/dbfs/many" "$NUM_FILES" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    with open(os.path.join(d, f"f{i:06d}.txt"), "wb") as f:
+        f.write(b"x")
+PY
+times=()
+for i in 1 2 3 4 5; do
+  t0=$(date +%s%N)
+  count=$(curl -sf "${auth[@]}" "http://127.0.0.1:$port/api/2.0/dbfs/list?path=/many" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["files"]))')
+  t1=$(date +%s%N)
+  times+=($(ms "$t0" "$t1"))
+done
+echo "dbfs/list of ${count} files (whole answer, incl. curl + JSON parse in python): ${times[*]} ms"
