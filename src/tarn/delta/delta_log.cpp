@@ -152,13 +152,8 @@ class ReplayState final : public ActionVisitor {
 
   Status OnAdd(const AddAction& add) override {
     if (skip_file_actions_) return Status::OK();
-    TARN_RETURN_IF_ERROR(Canonicalize(add.path));
     std::string_view dv_id;
-    if (add.deletion_vector) {
-      dv_id_buffer_ = add.deletion_vector->UniqueId();
-      dv_id = dv_id_buffer_;
-    }
-    Lookup found = Find(path_buffer_, dv_id);
+    TARN_ASSIGN_OR_RETURN(Lookup found, FindFileAction(add.path, add.deletion_vector, dv_id));
     FileEntry entry;
     if (found.existing != nullptr) {
       entry.path = found.existing->path;
@@ -181,13 +176,8 @@ class ReplayState final : public ActionVisitor {
 
   Status OnRemove(const RemoveAction& remove) override {
     if (skip_file_actions_) return Status::OK();
-    TARN_RETURN_IF_ERROR(Canonicalize(remove.path));
     std::string_view dv_id;
-    if (remove.deletion_vector) {
-      dv_id_buffer_ = remove.deletion_vector->UniqueId();
-      dv_id = dv_id_buffer_;
-    }
-    Lookup found = Find(path_buffer_, dv_id);
+    TARN_ASSIGN_OR_RETURN(Lookup found, FindFileAction(remove.path, remove.deletion_vector, dv_id));
     FileEntry entry;
     if (found.existing != nullptr) {
       entry = *found.existing;
@@ -253,6 +243,19 @@ class ReplayState final : public ActionVisitor {
     uint32_t base_index = kNotFound;  // entry in base_ (only looked up when not in top_)
     const FileEntry* existing = nullptr;
   };
+
+  // Canonicalises an add's or remove's path into path_buffer_ and looks up its (path, DV id) key; `dv_id` views
+  // dv_id_buffer_ and stays valid until the next action.
+  Result<Lookup> FindFileAction(std::string_view raw_path, const std::optional<DeletionVectorDescriptor>& dv,
+                                std::string_view& dv_id) {
+    TARN_RETURN_IF_ERROR(Canonicalize(raw_path));
+    dv_id = {};
+    if (dv) {
+      dv_id_buffer_ = dv->UniqueId();
+      dv_id = dv_id_buffer_;
+    }
+    return Find(path_buffer_, dv_id);
+  }
 
   Lookup Find(std::string_view path, std::string_view dv_id) const {
     Lookup found;
