@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// Micro-benchmark: small-append Delta commits per second as the log grows (checkpoints every 10 commits), next to
-// the bare durable put-if-absent primitive (write + fsync + link + directory fsync) measured in the same run.
-// Usage: delta_commit_bench [COMMITS_PER_DIR] [OUTPUT_FILE] [DIR...]   (default dirs: $TMPDIR or /tmp, /dev/shm)
+// Micro-benchmark: small-append Delta commits per second as the log grows (checkpoints every 10 commits: none,
+// inline after the commit, or on a background thread), next to the bare durable put-if-absent primitive (write +
+// fsync + link + directory fsync) measured after every 1,000-commit window in the same directory, so that machine
+// load affects both alike. Usage: delta_commit_bench [COMMITS_PER_DIR] [OUTPUT_FILE] [DIR...]
+// (default 10000 commits; default dirs: $TMPDIR or /tmp, /dev/shm). TARN_BENCH_MODES=none,inline,background picks
+// the modes.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -25,8 +30,14 @@
 
 namespace {
 
-constexpr int kPrimitiveOps = 200;
-constexpr int kWindows = 5;
+constexpr int kPrimitiveOps = 100;
+constexpr int kWindow = 1000;
+
+enum class Mode { kNone, kInline, kBackground };
+const char* ModeName(Mode mode) {
+  return mode == Mode::kNone ? "no checkpoints" : mode == Mode::kInline ? "checkpoint every 10, inline after the commit"
+                                                                          : "checkpoint every 10, in a background thread";
+}
 
 std::string g_report;
 
@@ -102,7 +113,8 @@ double PrimitiveOpsPerSecond(const std::string& dir, size_t payload_size) {
   return kPrimitiveOps / seconds;
 }
 
-int RunDir(const std::string& base_dir, int commits, bool background) {
+int RunDir(const std::string& base_dir, int commits, Mode mode) {
+  const bool background = mode == Mode::kBackground;
   std::string dir = base_dir + "/tarn-commit-bench-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -114,7 +126,7 @@ int RunDir(const std::string& base_dir, int commits, bool background) {
   tarn::delta::testing::JsonCheckpointWriter writer;  // stand-in for the engine's Parquet checkpoint writer
   tarn::delta::testing::JsonCheckpointReader reader;
   tarn::delta::TableOptions options;
-  options.checkpoint_writer = &writer;
+  if (mode != Mode::kNone) options.checkpoint_writer = &writer;
   options.checkpoint_reader = &reader;
   auto executor = background ? std::make_unique<BackgroundExecutor>() : nullptr;
   if (executor) options.post_commit_executor = [&executor](std::function<void()> task) { executor->Submit(std::move(task)); };
@@ -130,7 +142,8 @@ int RunDir(const std::string& base_dir, int commits, bool background) {
   }
   size_t commit_bytes = 0;
   std::vector<double> rates;
-  int window = std::max(1, commits / kWindows);
+  std::vector<double> primitives;
+  const int window = std::min(kWindow, commits);
   int64_t window_start = tarn::MonotonicNanos();
   for (int i = 1; i <= commits; ++i) {
     auto txn = table.StartTransaction();
@@ -153,24 +166,29 @@ int RunDir(const std::string& base_dir, int commits, bool background) {
     if (i % window == 0) {
       int64_t now = tarn::MonotonicNanos();
       rates.push_back(window / (static_cast<double>(now - window_start) / 1e9));
-      window_start = now;
+      primitives.push_back(PrimitiveOpsPerSecond(dir, commit_bytes));
+      window_start = tarn::MonotonicNanos();
     }
   }
-  double primitive = PrimitiveOpsPerSecond(dir, commit_bytes);
-  std::string line = "delta commit bench (" + base_dir + "): primitive write+fsync+link+dirfsync " +
-                     std::to_string(static_cast<int>(primitive)) + " ops/s; small-append commits/s per " +
-                     std::to_string(window) + "-commit window (checkpoint every 10, " +
-                     (background ? "in a background thread" : "inline after the commit") + "):";
+  std::string line = "delta commit bench (" + base_dir + ", " + ModeName(mode) + "): commits/s (primitive ops/s) per " +
+                     std::to_string(window) + "-commit window:";
   double sum = 0;
+  double primitive_sum = 0;
   for (size_t w = 0; w < rates.size(); ++w) {
-    line += " [" + std::to_string(w * window) + "-" + std::to_string((w + 1) * window) + "] " +
-            std::to_string(static_cast<int>(rates[w]));
+    line += " [" + std::to_string(w * window / 1000) + "k-" + std::to_string((w + 1) * window / 1000) + "k] " +
+            std::to_string(static_cast<int>(rates[w])) + " (" + std::to_string(static_cast<int>(primitives[w])) + ")";
     sum += rates[w];
+    primitive_sum += primitives[w];
   }
   double mean = rates.empty() ? 0 : sum / static_cast<double>(rates.size());
-  char tail[160];
-  std::snprintf(tail, sizeof(tail), "; mean %.0f commits/s = %.0f%% of the primitive; %d checkpoints\n", mean,
-                primitive > 0 ? 100.0 * mean / primitive : 0.0, writer.num_written());
+  double primitive = rates.empty() ? 0 : primitive_sum / static_cast<double>(rates.size());
+  auto [low, high] = std::minmax_element(rates.begin(), rates.end());
+  char tail[200];
+  std::snprintf(tail, sizeof(tail),
+                "; mean %.0f commits/s = %.0f%% of the primitive (%.0f ops/s); slowest/fastest window %.2f; %d "
+                "checkpoints\n",
+                mean, primitive > 0 ? 100.0 * mean / primitive : 0.0, primitive,
+                rates.empty() ? 0.0 : *low / *high, writer.num_written());
   line += tail;
   executor.reset();
   Emit(line);
@@ -182,7 +200,12 @@ int RunDir(const std::string& base_dir, int commits, bool background) {
 
 int main(int argc, char** argv) {
   tarn::Log::SetLevel(tarn::LogLevel::kWarn);
-  int commits = argc > 1 ? std::max(kWindows, std::atoi(argv[1])) : 5000;
+  int commits = argc > 1 ? std::max(1, std::atoi(argv[1])) : 10000;
+  std::vector<Mode> modes;
+  std::string mode_list = std::getenv("TARN_BENCH_MODES") ? std::getenv("TARN_BENCH_MODES") : "none,inline,background";
+  if (mode_list.find("none") != std::string::npos) modes.push_back(Mode::kNone);
+  if (mode_list.find("inline") != std::string::npos) modes.push_back(Mode::kInline);
+  if (mode_list.find("background") != std::string::npos) modes.push_back(Mode::kBackground);
   std::string output = argc > 2 ? argv[2] : "";
   std::vector<std::string> dirs;
   for (int i = 3; i < argc; ++i) dirs.emplace_back(argv[i]);
@@ -191,8 +214,9 @@ int main(int argc, char** argv) {
     if (std::filesystem::is_directory("/dev/shm")) dirs.emplace_back("/dev/shm");
   }
   for (const std::string& dir : dirs) {
-    if (RunDir(dir, commits, /*background=*/false) != 0) return 1;
-    if (RunDir(dir, commits, /*background=*/true) != 0) return 1;
+    for (Mode mode : modes) {
+      if (RunDir(dir, commits, mode) != 0) return 1;
+    }
   }
   if (!output.empty()) {
     if (std::FILE* out = std::fopen(output.c_str(), "a")) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -82,6 +83,13 @@ std::string MeasureRefresh(const std::string& table, const std::string& scratch_
   return line;
 }
 
+double CpuSeconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 long PeakRssMb() {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
@@ -104,6 +112,7 @@ int main(int argc, char** argv) {
   std::vector<double> load_ms;
   int64_t files = 0;
   tarn::delta::SnapshotPtr last;
+  const double cpu_start = CpuSeconds();
   for (int i = 0; i < runs; ++i) {
     last.reset();  // measure one live snapshot at a time
     int64_t start = tarn::MonotonicNanos();
@@ -121,7 +130,27 @@ int main(int argc, char** argv) {
   auto refreshed = log.Refresh(last);
   double refresh_ms = static_cast<double>(tarn::MonotonicNanos() - start) / 1e6;
   std::sort(load_ms.begin(), load_ms.end());
+  const double load_cpu_ms = (CpuSeconds() - cpu_start) * 1000 / runs;
   long load_rss = PeakRssMb();
+  // Side by side: the same loads with the (optional, off by default) parse-ahead thread.
+  tarn::delta::DeltaLogOptions parse_ahead;
+  parse_ahead.parse_ahead_min_bytes = 0;
+  tarn::delta::DeltaLog sequential_log(**store, "", parse_ahead);
+  std::vector<double> sequential_ms;
+  const double sequential_cpu_start = CpuSeconds();
+  for (int i = 0; i < runs; ++i) {
+    last.reset();
+    int64_t begin = tarn::MonotonicNanos();
+    auto snapshot = sequential_log.LoadLatest();
+    if (!snapshot.has_value() || (*snapshot)->num_active_files() != files) {
+      std::fprintf(stderr, "parse-ahead load failed or differs\n");
+      return 1;
+    }
+    sequential_ms.push_back(static_cast<double>(tarn::MonotonicNanos() - begin) / 1e6);
+    last = *snapshot;
+  }
+  const double sequential_median = Median(sequential_ms);
+  const double sequential_cpu_ms = (CpuSeconds() - sequential_cpu_start) * 1000 / runs;
   std::string scratch_base = argc > 4 ? argv[4]
                              : std::filesystem::is_directory("/dev/shm") ? "/dev/shm"
                                                                           : std::filesystem::temp_directory_path().string();
@@ -131,10 +160,13 @@ int main(int argc, char** argv) {
   char line[1024];
   std::snprintf(line, sizeof(line),
                 "delta snapshot load (%s): %lld active files, version %lld, median %.1f ms, min %.1f ms over %d runs; "
-                "refresh without new commits %.2f ms; peak RSS %ld MB (after the loads)\n%s\n",
+                "refresh without new commits %.2f ms; peak RSS %ld MB (after the loads); with the parse-ahead "
+                "thread median %.1f ms (%.2fx the default's time); CPU per load %.0f ms by default, %.0f ms with "
+                "parse-ahead\n%s\n",
                 table.substr(table.rfind('/') + 1).c_str(), static_cast<long long>(files),
                 static_cast<long long>(last_version), load_ms[load_ms.size() / 2], load_ms.front(), runs,
-                refreshed.has_value() ? refresh_ms : -1.0, load_rss, refresh_line.c_str());
+                refreshed.has_value() ? refresh_ms : -1.0, load_rss, sequential_median,
+                sequential_median / load_ms[load_ms.size() / 2], load_cpu_ms, sequential_cpu_ms, refresh_line.c_str());
   std::fputs(line, stdout);
   if (argc > 3) {
     if (std::FILE* out = std::fopen(argv[3], "a")) {

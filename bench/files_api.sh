@@ -43,11 +43,27 @@ for i in range(n):
     with open(os.path.join(d, f"f{i:06d}.txt"), "wb") as f:
         f.write(b"x")
 PY
-times=()
+list_url="http://127.0.0.1:$port/api/2.0/dbfs/list?path=/many"
+page_url="http://127.0.0.1:$port/api/2.0/fs/directories/many"
+curl -sf "${auth[@]}" -o /dev/null "$list_url"  # warm the dentry/inode caches once, like a second ls
+curl_ms() { curl -sf "${auth[@]}" -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%d", $1 * 1000}'; }
+whole=() parsed=() first_page=()
 for i in 1 2 3 4 5; do
+  whole+=($(curl_ms "$list_url"))
+  first_page+=($(curl_ms "$page_url"))
   t0=$(date +%s%N)
-  count=$(curl -sf "${auth[@]}" "http://127.0.0.1:$port/api/2.0/dbfs/list?path=/many" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["files"]))')
+  count=$(curl -sf "${auth[@]}" "$list_url" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["files"]))')
   t1=$(date +%s%N)
-  times+=($(ms "$t0" "$t1"))
+  parsed+=($(ms "$t0" "$t1"))
 done
-echo "dbfs/list of ${count} files (whole answer, incl. curl + JSON parse in python): ${times[*]} ms"
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+# Peer: `ls -l` of the same directory (one lstat per entry, like the listing).
+lsl=()
+for i in 1 2 3; do
+  t0=$(date +%s%N); ls -l "$work/data/dbfs/many" >/dev/null; t1=$(date +%s%N)
+  lsl+=($(ms "$t0" "$t1"))
+done
+echo "peer: ls -l of the same directory: ${lsl[*]} ms (median $(median "${lsl[@]}"))"
+echo "dbfs/list of ${count} files, whole answer (curl time_total): ${whole[*]} ms (median $(median "${whole[@]}"); ls -l / list = $(( $(median "${lsl[@]}") * 100 / ($(median "${whole[@]}") + 1) ))%)"
+echo "dbfs/list of ${count} files incl. a Python json.load of the answer: ${parsed[*]} ms (median $(median "${parsed[@]}"))"
+echo "Files API fs/directories first page (1000 entries) of the same directory: ${first_page[*]} ms (median $(median "${first_page[@]}"))"

@@ -6,6 +6,7 @@ PKGS=(
   libboost-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev libsimdjson-dev
   python3 python3-pytest python3-requests
+  postgresql-client python3-psycopg2 postgresql-15
 )
 missing=()
 for p in "${PKGS[@]}"; do

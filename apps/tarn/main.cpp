@@ -23,6 +23,9 @@ int RunServer(const tarn::cli::UpOptions& options) {
   config.sql_port = static_cast<uint16_t>(options.sql_port);
   config.threads = options.threads;
   config.memory_limit = options.memory_limit;
+  config.tls_cert_file = options.tls_cert;
+  config.tls_key_file = options.tls_key;
+  config.sql_cleartext_over_tls = options.sql_auth == "password";
   if (const char* token = std::getenv("TARN_ADMIN_TOKEN")) config.admin_token = token;
   return tarn::server::RunUp(config);
 }

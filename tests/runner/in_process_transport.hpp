@@ -11,4 +11,11 @@ class InProcessTransportFactory : public TransportFactory {
   std::unique_ptr<Transport> Create(std::string& error) override;
 };
 
+/// Runs statements through sql::Session (Databricks SQL on the catalog) with a fresh catalog: an in-memory metadata
+/// store and a temporary data directory removed with the transport. Used for files that `require catalog`.
+class CatalogTransportFactory : public TransportFactory {
+ public:
+  std::unique_ptr<Transport> Create(std::string& error) override;
+};
+
 }  // namespace tarn::sqllogictest

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   InProcessTransportFactory factory;
+  CatalogTransportFactory catalog_factory;
 
   bool paths_ok = true;
   std::vector<fs::path> files = CollectFiles(paths, paths_ok);
@@ -93,7 +94,11 @@ int main(int argc, char** argv) {
       outcome.failed_line = error_line;
       outcome.message = in ? "parse error: " + error : "cannot read the file";
     } else {
-      std::unique_ptr<Transport> transport = factory.Create(error);
+      // Files that `require catalog` run Databricks SQL through sql::Session on a fresh catalog.
+      bool catalog = std::any_of(records.begin(), records.end(), [](const Record& r) {
+        return r.kind == RecordKind::kRequire && r.argument == "catalog";
+      });
+      std::unique_ptr<Transport> transport = catalog ? catalog_factory.Create(error) : factory.Create(error);
       std::error_code ec;
       fs::path test_dir = fs::temp_directory_path(ec) / ("tarn_sqllogictest_" + std::to_string(::getpid()));
       fs::remove_all(test_dir, ec);

@@ -11,7 +11,8 @@ namespace tarn::sqllogictest {
 namespace {
 
 // Extensions compiled into the pinned libduckdb; `require` of anything else fails (tests are never skipped).
-const std::set<std::string> kBuiltInExtensions = {"parquet", "json", "icu"};
+// `require catalog` selects the catalog transport (see main.cpp).
+const std::set<std::string> kBuiltInExtensions = {"parquet", "json", "icu", "catalog"};
 constexpr size_t kMaxLinesShown = 40;
 
 void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {

@@ -2,6 +2,8 @@
 // DBFS API 2.0 handlers: request parsing (JSON, query strings, multipart put), upload handles and error wording.
 #include "tarn/api/dbfs_routes.hpp"
 
+#include <charconv>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +20,10 @@ namespace tarn::api {
 namespace {
 
 using nlohmann::json;
+using storage::DbfsFileInfo;
+using storage::DbfsFileReader;
+using storage::DbfsFileSystem;
+using storage::DbfsUpload;
 
 constexpr std::string_view kPrefix = "/api/2.0/dbfs/";
 
@@ -196,13 +202,56 @@ Result<json> GetStatus(DbfsContext& ctx, http::Request& request) {
   return FileInfoJson(info);
 }
 
-Result<json> List(DbfsContext& ctx, http::Request& request) {
+// Appends `text` as a JSON string: plain ASCII paths are copied as they are, anything else goes through JsonEscape.
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  bool plain = true;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    out += text;
+  } else {
+    out += http::JsonEscape(text);
+  }
+  out += '"';
+}
+
+void AppendInt(std::string& out, int64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out.append(digits, end);
+}
+
+// dbfs/list has no paging (the whole directory in one answer, as Databricks does), so the answer is written
+// straight into one string rather than built as a JSON document first: a directory of 100,000 files is one scan,
+// one sort, one stat per entry and about 8 MB of text.
+Result<http::Response> List(DbfsContext& ctx, http::Request& request) {
   TARN_ASSIGN_OR_RETURN(json params, Parameters(request));
   TARN_ASSIGN_OR_RETURN(std::string path, RequiredPath(params, "path"));
   TARN_ASSIGN_OR_RETURN(std::vector<DbfsFileInfo> entries, ctx.dbfs.List(path));
-  json files = json::array();
-  for (const DbfsFileInfo& info : entries) files.push_back(FileInfoJson(info));
-  return json{{"files", std::move(files)}};
+  std::string out;
+  size_t estimate = 16;
+  for (const DbfsFileInfo& info : entries) estimate += info.path.size() + 80;
+  out.reserve(estimate);
+  out += "{\"files\":[";
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const DbfsFileInfo& info = entries[i];
+    if (i != 0) out += ',';
+    out += "{\"path\":";
+    AppendJsonString(out, info.path);
+    out += info.is_dir ? ",\"is_dir\":true,\"file_size\":" : ",\"is_dir\":false,\"file_size\":";
+    AppendInt(out, info.size);
+    out += ",\"modification_time\":";
+    AppendInt(out, info.modification_time_millis);
+    out += '}';
+  }
+  out += "]}";
+  return http::Response::Json(std::move(out));
 }
 
 Result<json> Mkdirs(DbfsContext& ctx, http::Request& request) {
@@ -212,46 +261,142 @@ Result<json> Mkdirs(DbfsContext& ctx, http::Request& request) {
   return json::object();
 }
 
-Result<json> Put(DbfsContext& ctx, http::Request& request) {
-  std::string path;
+// Hands the request body to `sink` piece by piece: from the body reader on a streaming route, else all at once.
+Status ForEachBodyPiece(http::Request& request, const std::function<Status(std::string_view)>& sink) {
+  if (!request.body_reader) return sink(request.body);
+  std::string piece;
+  while (true) {
+    TARN_ASSIGN_OR_RETURN(bool more, request.body_reader->Read(piece));
+    TARN_RETURN_IF_ERROR(sink(piece));
+    if (!more) return Status::OK();
+  }
+}
+
+// multipart/form-data put: fields `path` and `overwrite`, and the data as a file part (streamed into a staged
+// upload, any size) or as a base64 `contents` field (at most max_block_bytes decoded). The last data part wins.
+// The file appears only once the whole body is in and the checks pass.
+Result<json> PutMultipart(DbfsContext& ctx, http::Request& request) {
+  constexpr size_t kMaxFieldBytes = 64 * 1024;
+  enum class Target { kIgnore, kPath, kOverwrite, kBase64, kFile };
+  enum class Data { kNone, kBase64, kFile };
+  Target target = Target::kIgnore;
+  Data data = Data::kNone;
+  std::string field;  // text of the current path/overwrite/base64 part
+  std::optional<std::string> raw_path;
   bool overwrite = false;
   std::string decoded;
-  std::string_view contents;
-  if (detail::IsMultipartForm(request)) {
-    TARN_ASSIGN_OR_RETURN(std::vector<detail::FormPart> parts, detail::ParseMultipartForm(request));
-    std::optional<std::string_view> data;
-    std::optional<std::string> raw_path;
-    for (const detail::FormPart& part : parts) {
-      if (part.name == "path") {
-        raw_path = std::string(part.content);
-      } else if (part.name == "overwrite") {
-        TARN_ASSIGN_OR_RETURN(std::optional<bool> flag, ParseBoolText("overwrite", part.content));
+  std::unique_ptr<DbfsUpload> upload;  // the bytes of the current file part
+  // Base64 text longer than this cannot decode to max_block_bytes, even with a line break every 76 characters.
+  const size_t max_base64 = static_cast<size_t>(ctx.options.max_block_bytes) / 3 * 4 * 78 / 76 + 16;
+  auto end_part = [&]() -> Status {
+    switch (target) {
+      case Target::kPath:
+        raw_path = field;
+        break;
+      case Target::kOverwrite: {
+        TARN_ASSIGN_OR_RETURN(std::optional<bool> flag, ParseBoolText("overwrite", field));
         overwrite = flag.value_or(false);
-      } else if (part.name == "contents" && !part.filename) {
-        TARN_ASSIGN_OR_RETURN(decoded, DecodeBlock("contents", part.content, ctx.options.max_block_bytes));
-        data = decoded;
-      } else if (part.name == "file" || part.name == "contents" || part.filename) {
-        data = part.content;
+        break;
       }
+      case Target::kBase64: {
+        TARN_ASSIGN_OR_RETURN(decoded, DecodeBlock("contents", field, ctx.options.max_block_bytes));
+        data = Data::kBase64;
+        upload.reset();
+        break;
+      }
+      case Target::kFile:
+        data = Data::kFile;
+        break;
+      case Target::kIgnore:
+        break;
     }
-    if (!raw_path || raw_path->empty()) {
-      return Error(ErrorCode::kInvalidParameterValue, "Missing required field: path");
+    target = Target::kIgnore;
+    field.clear();
+    return Status::OK();
+  };
+  auto on_part = [&](const std::string& name, const std::optional<std::string>& filename) -> Status {
+    TARN_RETURN_IF_ERROR(end_part());
+    if (name == "path") {
+      target = Target::kPath;
+    } else if (name == "overwrite") {
+      target = Target::kOverwrite;
+    } else if (name == "contents" && !filename) {
+      target = Target::kBase64;
+    } else if (name == "file" || name == "contents" || filename) {
+      target = Target::kFile;
+      upload.reset();  // an earlier file part's staging file goes away
+      TARN_ASSIGN_OR_RETURN(upload, ctx.dbfs.StartUpload());
     }
-    TARN_ASSIGN_OR_RETURN(path, DbfsFileSystem::NormalizePath(*raw_path));
-    contents = data.value_or(std::string_view());
-  } else {
-    TARN_ASSIGN_OR_RETURN(json params, Parameters(request));
-    TARN_ASSIGN_OR_RETURN(path, RequiredPath(params, "path"));
-    TARN_ASSIGN_OR_RETURN(overwrite, BoolField(params, "overwrite", false));
-    TARN_ASSIGN_OR_RETURN(std::optional<std::string> encoded, detail::OptionalString(params, "contents"));
-    if (encoded) {
-      TARN_ASSIGN_OR_RETURN(decoded, DecodeBlock("contents", *encoded, ctx.options.max_block_bytes));
+    return Status::OK();
+  };
+  auto on_data = [&](std::string_view bytes) -> Status {
+    switch (target) {
+      case Target::kFile:
+        return upload->Append(bytes);
+      case Target::kBase64:
+        if (field.size() + bytes.size() > max_base64) {
+          return Error(ErrorCode::kMaxBlockSizeExceeded, "The 'contents' data cannot exceed {} bytes.",
+                       ctx.options.max_block_bytes);
+        }
+        field.append(bytes);
+        return Status::OK();
+      case Target::kPath:
+      case Target::kOverwrite:
+        if (field.size() + bytes.size() > kMaxFieldBytes) {
+          return Error(ErrorCode::kInvalidParameterValue, "A form field is longer than {} bytes.", kMaxFieldBytes);
+        }
+        field.append(bytes);
+        return Status::OK();
+      case Target::kIgnore:
+        return Status::OK();
     }
-    contents = decoded;
+    return Status::OK();
+  };
+  TARN_ASSIGN_OR_RETURN(detail::MultipartStreamParser parser,
+                        detail::MultipartStreamParser::Create(request, on_part, on_data));
+  TARN_RETURN_IF_ERROR(ForEachBodyPiece(request, [&](std::string_view piece) { return parser.Feed(piece); }));
+  TARN_RETURN_IF_ERROR(parser.Finish());
+  TARN_RETURN_IF_ERROR(end_part());
+  if (!raw_path || raw_path->empty()) return Error(ErrorCode::kInvalidParameterValue, "Missing required field: path");
+  TARN_ASSIGN_OR_RETURN(std::string path, DbfsFileSystem::NormalizePath(*raw_path));
+  TARN_RETURN_IF_ERROR(CheckWritable(ctx.dbfs, path, overwrite));
+  if (data != Data::kFile || !upload) {
+    TARN_ASSIGN_OR_RETURN(upload, ctx.dbfs.StartUpload());
+    TARN_RETURN_IF_ERROR(upload->Append(decoded));
+  }
+  TARN_RETURN_IF_ERROR(upload->Commit(path, overwrite));
+  return json::object();
+}
+
+// Largest JSON body of put (its base64 `contents` is limited to max_block_bytes anyway).
+constexpr size_t kMaxJsonPutBytes = 64 * 1024 * 1024;
+
+Result<json> Put(DbfsContext& ctx, http::Request& request) {
+  if (detail::IsMultipartForm(request)) return PutMultipart(ctx, request);
+  if (request.body_reader) {
+    // A JSON body is small: gather it, under its own limit, and parse it as the buffered routes do.
+    std::string body;
+    TARN_RETURN_IF_ERROR(ForEachBodyPiece(request, [&](std::string_view piece) -> Status {
+      if (body.size() + piece.size() > kMaxJsonPutBytes) {
+        return Error(ErrorCode::kRequestTooLarge, "request body exceeds the limit of {} bytes", kMaxJsonPutBytes);
+      }
+      body.append(piece);
+      return Status::OK();
+    }));
+    request.body = std::move(body);
+    request.body_reader.reset();
+  }
+  TARN_ASSIGN_OR_RETURN(json params, Parameters(request));
+  TARN_ASSIGN_OR_RETURN(std::string path, RequiredPath(params, "path"));
+  TARN_ASSIGN_OR_RETURN(bool overwrite, BoolField(params, "overwrite", false));
+  TARN_ASSIGN_OR_RETURN(std::optional<std::string> encoded, detail::OptionalString(params, "contents"));
+  std::string decoded;
+  if (encoded) {
+    TARN_ASSIGN_OR_RETURN(decoded, DecodeBlock("contents", *encoded, ctx.options.max_block_bytes));
   }
   TARN_RETURN_IF_ERROR(CheckWritable(ctx.dbfs, path, overwrite));
   TARN_ASSIGN_OR_RETURN(std::unique_ptr<DbfsUpload> upload, ctx.dbfs.StartUpload());
-  TARN_RETURN_IF_ERROR(upload->Append(contents));
+  TARN_RETURN_IF_ERROR(upload->Append(decoded));
   TARN_RETURN_IF_ERROR(upload->Commit(path, overwrite));
   return json::object();
 }
@@ -359,11 +504,21 @@ void RegisterDbfsRoutes(http::Router& router, DbfsFileSystem& dbfs, DbfsRouteOpt
   // Read-only operations answer GET (what clients send) and POST (some scripts send JSON bodies).
   for (http::Method method : {http::Method::kGet, http::Method::kPost}) {
     add(method, "get-status", &GetStatus);
-    add(method, "list", &List);
     add(method, "read", &Read);
+    router.Add(method, std::string(kPrefix) + "list", [ctx](http::Request& request) -> http::Response {
+      if (request.user_id == 0) {
+        return http::Response::Error(Error(ErrorCode::kUnauthenticated, "Missing authentication."));
+      }
+      Result<http::Response> answer = List(*ctx, request);
+      if (!answer.has_value()) return http::Response::Error(answer.error());
+      return std::move(answer).value();
+    });
   }
   add(http::Method::kPost, "mkdirs", &Mkdirs);
-  add(http::Method::kPost, "put", &Put);
+  // put streams: a multipart file part goes to a staged upload as it arrives, up to max_put_bytes.
+  router.AddStreaming(http::Method::kPost, std::string(kPrefix) + "put",
+                      detail::AuthenticatedJson([ctx](http::Request& request) { return Put(*ctx, request); }),
+                      ctx->options.max_put_bytes);
   add(http::Method::kPost, "create", &Create);
   add(http::Method::kPost, "add-block", &AddBlock);
   add(http::Method::kPost, "close", &Close);

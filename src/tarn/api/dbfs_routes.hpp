@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "tarn/api/dbfs_file_system.hpp"
+#include "tarn/storage/dbfs_file_system.hpp"
 #include "tarn/http/router.hpp"
 
 namespace tarn::api {
@@ -13,6 +13,8 @@ namespace tarn::api {
 struct DbfsRouteOptions {
   /// Largest decoded `contents` of put and `data` of add-block (MAX_BLOCK_SIZE_EXCEEDED above it).
   int64_t max_block_bytes = 1 << 20;
+  /// Largest put body (the multipart file part streams to disk; Databricks' legacy CLI uses it below 2 GiB).
+  uint64_t max_put_bytes = uint64_t{2} << 30;
   /// Largest `length` of read (MAX_READ_SIZE_EXCEEDED above it); 0 or absent reads default_read_bytes.
   int64_t max_read_bytes = 1 << 20;
   int64_t default_read_bytes = 512 * 1024;
@@ -31,6 +33,6 @@ struct DbfsRouteOptions {
 /// MAX_READ_SIZE_EXCEEDED / INVALID_PARAMETER_VALUE / IO_ERROR (400), PARTIAL_DELETE (503). `put` takes JSON with
 /// base64 `contents` or a multipart/form-data body (fields path, overwrite and a file part). Handles of
 /// create/add-block/close belong to the user who created them. Caller keeps `dbfs` alive as long as the router.
-void RegisterDbfsRoutes(http::Router& router, DbfsFileSystem& dbfs, DbfsRouteOptions options = {});
+void RegisterDbfsRoutes(http::Router& router, storage::DbfsFileSystem& dbfs, DbfsRouteOptions options = {});
 
 }  // namespace tarn::api

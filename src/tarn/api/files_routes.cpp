@@ -16,6 +16,10 @@ namespace tarn::api {
 namespace {
 
 using nlohmann::json;
+using storage::DbfsFileInfo;
+using storage::DbfsFileReader;
+using storage::DbfsFileSystem;
+using storage::DbfsUpload;
 
 constexpr int64_t kDownloadPieceBytes = 1 << 20;
 constexpr int64_t kMaxPageSize = 1000;
@@ -180,6 +184,9 @@ http::Response DownloadFile(DbfsFileSystem& dbfs, http::Request& request) {
     out += piece;
     return *position < end;
   };
+  // The server sends these bytes with sendfile(2); the producer above is its fallback.
+  response.file = http::FileBody{reader, reader->native_handle(), static_cast<uint64_t>(range.first),
+                                 static_cast<uint64_t>(length)};
   return response;
 }
 
@@ -252,18 +259,14 @@ http::Response ListDirectory(DbfsFileSystem& dbfs, http::Request& request) {
     return ErrorResponse(Error(ErrorCode::kResourceDoesNotExist, "The directory {} does not exist (it is a file).",
                                *path));
   }
-  auto entries = dbfs.List(*path);
-  if (!entries.has_value()) return ErrorResponse(entries.error());
+  // Only this page's entries are stat'ed; the token is the last name of the previous page.
+  auto page = dbfs.ListPage(*path, start_after, static_cast<size_t>(page_size));
+  if (!page.has_value()) return ErrorResponse(page.error());
   json contents = json::array();
   std::string last_name;
-  bool more = false;
-  for (const DbfsFileInfo& entry : *entries) {
+  bool more = page->has_more;
+  for (const DbfsFileInfo& entry : page->entries) {
     std::string name = entry.path.substr(entry.path.rfind('/') + 1);
-    if (!start_after.empty() && name <= start_after) continue;
-    if (static_cast<int64_t>(contents.size()) >= page_size) {
-      more = true;
-      break;
-    }
     json item{{"path", entry.is_dir ? entry.path + "/" : entry.path},
               {"name", name},
               {"is_directory", entry.is_dir},

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "tarn/api/dbfs_file_system.hpp"
+#include "tarn/storage/dbfs_file_system.hpp"
 #include "tarn/http/router.hpp"
 
 namespace tarn::api {
@@ -28,6 +28,6 @@ struct FilesRouteOptions {
 /// ServerOptions::streamed_body_limit consults the router, bodies of any size (up to max_upload_bytes) stream
 /// through Request::body_reader; otherwise they arrive buffered in Request::body under the server's limit.
 /// Caller keeps `dbfs` alive as long as the router.
-void RegisterFilesRoutes(http::Router& router, DbfsFileSystem& dbfs, FilesRouteOptions options = {});
+void RegisterFilesRoutes(http::Router& router, storage::DbfsFileSystem& dbfs, FilesRouteOptions options = {});
 
 }  // namespace tarn::api

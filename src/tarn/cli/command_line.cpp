@@ -180,6 +180,12 @@ int RunCommandLine(int argc, const char* const* argv, const CliHooks& hooks, std
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   up->add_option("--memory-limit", cmd.up.memory_limit, "SQL engine memory limit, e.g. 4GB (default: engine's)");
+  up->add_option("--tls-cert", cmd.up.tls_cert, "PEM certificate (chain) for TLS on the SQL endpoint");
+  up->add_option("--tls-key", cmd.up.tls_key, "PEM private key for TLS on the SQL endpoint");
+  up->add_option("--sql-auth", cmd.up.sql_auth,
+                 "SQL endpoint auth: scram-sha-256, or password (cleartext, TLS connections only)")
+      ->check(CLI::IsMember({"scram-sha-256", "password"}))
+      ->capture_default_str();
   up->add_option("--log-level", cmd.up_log_level, "Log level: debug, info (default), warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 

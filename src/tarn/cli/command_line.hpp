@@ -20,6 +20,9 @@ struct UpOptions {
   int threads = 0;                        // --threads: engine worker threads (0: engine default)
   std::string memory_limit;               // --memory-limit, DuckDB syntax such as "4GB" ("" = engine default)
   LogLevel log_level = LogLevel::kInfo;   // --log-level debug|info|warn|error (--debug implies debug)
+  std::string tls_cert;                   // --tls-cert: PEM certificate chain for the SQL endpoint's TLS
+  std::string tls_key;                    // --tls-key: PEM private key
+  std::string sql_auth = "scram-sha-256"; // --sql-auth scram-sha-256|password (password: cleartext over TLS only)
 };
 
 /// What the binary wires into the CLI from modules above it.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `tarn sql --local`: script execution through engine::Session and table / CSV / JSON result rendering.
+// `tarn sql --local`: script execution through sql::Session (catalog in the data dir) and result rendering.
 #include "tarn/cli/local_sql.hpp"
 
 #include <cerrno>
@@ -13,8 +13,12 @@
 
 #include "tarn/base/result.hpp"
 #include "tarn/cli/table_printer.hpp"
+#include "tarn/catalog/catalog.hpp"
 #include "tarn/engine/database.hpp"
 #include "tarn/engine/session.hpp"
+#include "tarn/meta/sqlite_meta_store.hpp"
+#include "tarn/sql/session.hpp"
+#include "tarn/sql/warehouse.hpp"
 
 namespace tarn::cli {
 namespace {
@@ -224,10 +228,19 @@ Status Run(const LocalSqlOptions& options, std::ostream& out) {
   if (ec) return Error(ErrorCode::kIoError, "cannot create data directory {}: {}", options.data_dir, ec.message());
   TARN_ASSIGN_OR_RETURN(std::string sql, ReadSql(options));
 
-  // TODO: attach the catalog in <data> once it exists; until then each run starts from an in-memory database.
+  // The catalog lives in <data>/meta.db and table data under <data>/dbfs (the layout `tarn up` uses), so tables
+  // created here are seen by the server and the other way round. DuckDB itself runs in memory.
+  std::string root = options.data_dir;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::filesystem::create_directories(root + "/dbfs/user/hive/warehouse", ec);
+  if (ec) return Error(ErrorCode::kIoError, "cannot create {}/dbfs: {}", root, ec.message());
+  TARN_ASSIGN_OR_RETURN(auto store, meta::SqliteMetaStore::Open(root + "/meta.db"));
+  TARN_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(*store, {std::filesystem::absolute(root).string() +
+                                                                           "/dbfs", nullptr}));
   engine::DatabaseOptions database_options;
   TARN_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database, engine::Database::Open(database_options));
-  TARN_ASSIGN_OR_RETURN(std::unique_ptr<engine::Session> session, database->Connect());
+  TARN_ASSIGN_OR_RETURN(auto warehouse, sql::Warehouse::Open(*database, *catalog));
+  TARN_ASSIGN_OR_RETURN(auto session, warehouse->NewSession());
   ResultPrinter printer(options.format, out);
   Status status = session->ExecuteScript(sql, [&](size_t, ResultStream& result) { return printer.Print(result); });
   out.flush();

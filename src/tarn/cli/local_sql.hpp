@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `tarn sql --local`: runs SQL text in-process through the engine and prints each statement's result.
+// `tarn sql --local`: runs Databricks SQL in-process against the data directory's catalog and prints each result.
 #pragma once
 
 #include <ostream>
@@ -15,7 +15,7 @@ enum class SqlFormat {
 };
 
 struct LocalSqlOptions {
-  std::string data_dir;   // created if missing
+  std::string data_dir;   // created if missing; catalog in <data_dir>/meta.db, tables under <data_dir>/dbfs
   std::string sql;        // -c: the SQL text (may hold several statements)
   std::string file;       // -f: a script file ("-" = stdin); used when `sql` is empty
   SqlFormat format = SqlFormat::kTable;

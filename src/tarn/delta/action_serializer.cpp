@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <charconv>
+
 namespace tarn::delta {
 namespace {
 
@@ -153,18 +156,202 @@ ordered_json ToJson(const SidecarAction& s) {
   return ordered_json{{"sidecar", std::move(out)}};
 }
 
+// Direct writers for add and remove (the bulk of commits and checkpoints), byte-identical to the ordered_json dump
+// above without building a DOM. Strings that need escaping or are not plain ASCII go through nlohmann's serializer
+// (the same escaping and U+FFFD replacement); maps with duplicate keys fall back to the DOM path entirely.
+void AppendString(std::string& out, std::string_view text) {
+  bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out.append(text);
+    out += '"';
+    return;
+  }
+  out += ordered_json(std::string(text)).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+void AppendInt(std::string& out, int64_t value) {
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out.append(buffer, end);
+}
+
+void AppendKey(std::string& out, std::string_view key) {  // ,"key":  (key is a plain ASCII literal)
+  if (out.back() != '{') out += ',';
+  out += '"';
+  out.append(key);
+  out += "\":";
+}
+
+bool HasDuplicateKeys(const std::vector<MapEntry>& entries) {
+  for (size_t i = 1; i < entries.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (entries[i].key == entries[j].key) return true;
+    }
+  }
+  return false;
+}
+
+void AppendMap(std::string& out, const std::vector<MapEntry>& entries) {
+  out += '{';
+  bool first = true;
+  for (const MapEntry& entry : entries) {
+    if (!first) out += ',';
+    first = false;
+    AppendString(out, entry.key);
+    out += ':';
+    if (entry.value) {
+      AppendString(out, *entry.value);
+    } else {
+      out += "null";
+    }
+  }
+  out += '}';
+}
+
+void AppendDeletionVector(std::string& out, const DeletionVectorDescriptor& dv) {
+  out += '{';
+  AppendKey(out, "storageType");
+  AppendString(out, dv.storage_type);
+  AppendKey(out, "pathOrInlineDv");
+  AppendString(out, dv.path_or_inline_dv);
+  if (dv.offset) {
+    AppendKey(out, "offset");
+    AppendInt(out, *dv.offset);
+  }
+  AppendKey(out, "sizeInBytes");
+  AppendInt(out, dv.size_in_bytes);
+  AppendKey(out, "cardinality");
+  AppendInt(out, dv.cardinality);
+  if (dv.max_row_index) {
+    AppendKey(out, "maxRowIndex");
+    AppendInt(out, *dv.max_row_index);
+  }
+  out += '}';
+}
+
+std::string WriteAdd(const AddAction& a) {
+  if (HasDuplicateKeys(a.partition_values) || HasDuplicateKeys(a.tags)) {
+    return ToJson(a).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  }
+  std::string out;
+  out.reserve(96 + a.path.size() + (a.stats ? a.stats->size() + 8 : 0) + a.partition_values.size() * 32);
+  out += "{\"add\":{";
+  AppendKey(out, "path");
+  AppendString(out, a.path);
+  AppendKey(out, "partitionValues");
+  AppendMap(out, a.partition_values);
+  AppendKey(out, "size");
+  AppendInt(out, a.size);
+  AppendKey(out, "modificationTime");
+  AppendInt(out, a.modification_time);
+  AppendKey(out, "dataChange");
+  out += a.data_change ? "true" : "false";
+  if (a.stats) {
+    AppendKey(out, "stats");
+    AppendString(out, *a.stats);
+  }
+  if (!a.tags.empty()) {
+    AppendKey(out, "tags");
+    AppendMap(out, a.tags);
+  }
+  if (a.deletion_vector) {
+    AppendKey(out, "deletionVector");
+    AppendDeletionVector(out, *a.deletion_vector);
+  }
+  if (a.base_row_id) {
+    AppendKey(out, "baseRowId");
+    AppendInt(out, *a.base_row_id);
+  }
+  if (a.default_row_commit_version) {
+    AppendKey(out, "defaultRowCommitVersion");
+    AppendInt(out, *a.default_row_commit_version);
+  }
+  if (a.clustering_provider) {
+    AppendKey(out, "clusteringProvider");
+    AppendString(out, *a.clustering_provider);
+  }
+  out += "}}";
+  return out;
+}
+
+std::string WriteRemove(const RemoveAction& r) {
+  if (HasDuplicateKeys(r.partition_values) || HasDuplicateKeys(r.tags)) {
+    return ToJson(r).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  }
+  std::string out;
+  out.reserve(96 + r.path.size() + (r.stats ? r.stats->size() + 8 : 0) + r.partition_values.size() * 32);
+  out += "{\"remove\":{";
+  AppendKey(out, "path");
+  AppendString(out, r.path);
+  if (r.deletion_timestamp) {
+    AppendKey(out, "deletionTimestamp");
+    AppendInt(out, *r.deletion_timestamp);
+  }
+  AppendKey(out, "dataChange");
+  out += r.data_change ? "true" : "false";
+  if (r.extended_file_metadata) {
+    AppendKey(out, "extendedFileMetadata");
+    out += "true";
+    AppendKey(out, "partitionValues");
+    AppendMap(out, r.partition_values);
+    if (r.size) {
+      AppendKey(out, "size");
+      AppendInt(out, *r.size);
+    }
+  } else if (!r.partition_values.empty()) {
+    AppendKey(out, "partitionValues");
+    AppendMap(out, r.partition_values);
+  }
+  if (!r.extended_file_metadata && r.size) {
+    AppendKey(out, "size");
+    AppendInt(out, *r.size);
+  }
+  if (r.stats) {
+    AppendKey(out, "stats");
+    AppendString(out, *r.stats);
+  }
+  if (!r.tags.empty()) {
+    AppendKey(out, "tags");
+    AppendMap(out, r.tags);
+  }
+  if (r.deletion_vector) {
+    AppendKey(out, "deletionVector");
+    AppendDeletionVector(out, *r.deletion_vector);
+  }
+  if (r.base_row_id) {
+    AppendKey(out, "baseRowId");
+    AppendInt(out, *r.base_row_id);
+  }
+  if (r.default_row_commit_version) {
+    AppendKey(out, "defaultRowCommitVersion");
+    AppendInt(out, *r.default_row_commit_version);
+  }
+  out += "}}";
+  return out;
+}
+
 }  // namespace
 
 std::string SerializeAction(const Action& action) {
+  if (const auto* add = std::get_if<AddAction>(&action)) return WriteAdd(*add);
+  if (const auto* remove = std::get_if<RemoveAction>(&action)) return WriteRemove(*remove);
   ordered_json json = std::visit([](const auto& a) { return ToJson(a); }, action);
   return json.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
-std::string SerializeAction(const AddAction& add) {
+std::string SerializeAction(const AddAction& add) { return WriteAdd(add); }
+
+std::string SerializeAction(const RemoveAction& remove) { return WriteRemove(remove); }
+
+std::string SerializeActionWithDom(const AddAction& add) {
   return ToJson(add).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
-std::string SerializeAction(const RemoveAction& remove) {
+std::string SerializeActionWithDom(const RemoveAction& remove) {
   return ToJson(remove).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 

@@ -17,6 +17,9 @@ std::string SerializeAction(const Action& action);
 /// The same for one add or remove without building an Action (checkpoint writers serialise many of them).
 std::string SerializeAction(const AddAction& add);
 std::string SerializeAction(const RemoveAction& remove);
+/// The same through a JSON DOM (the reference the direct writers above are tested against).
+std::string SerializeActionWithDom(const AddAction& add);
+std::string SerializeActionWithDom(const RemoveAction& remove);
 
 /// Returns newline-delimited JSON: one line per action, each terminated by '\n' (the content of a commit file).
 std::string SerializeActions(std::span<const Action> actions);

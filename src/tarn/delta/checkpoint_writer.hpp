@@ -77,7 +77,8 @@ struct CheckpointResult {
 
 /// Writes the classic checkpoint `<v>.checkpoint.parquet` of `snapshot` through `writer`, then `_last_checkpoint`
 /// ({"version","size","sizeInBytes","numOfAddFiles"}), which is replaced only when it does not already point at a
-/// newer checkpoint. The table stays readable whatever step fails (the hint is written last).
+/// newer checkpoint. The table stays readable whatever step fails (the hint is written last, without fsync: a lost or
+/// torn hint only makes readers list the log).
 Result<CheckpointResult> WriteCheckpoint(storage::ObjectStore& store, const std::string& table_root,
                                          const Snapshot& snapshot, CheckpointWriter& writer,
                                          const CheckpointOptions& options);

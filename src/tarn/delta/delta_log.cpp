@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <mutex>
+#include <thread>
 
 #include "tarn/base/logging.hpp"
 #include "tarn/storage/storage_path.hpp"
@@ -89,6 +93,8 @@ class ReplayState final : public ActionVisitor {
     txns_ = base.app_transactions();
     domains_ = base.domain_metadata();
     checkpoint_version_ = base.checkpoint_version();
+    base_schema_ = &base.schema();
+    base_schema_string_ = &base.metadata().schema_string;
     if (base.file_table() != nullptr) {
       base_ = base.file_table();
       if (base.file_overlay() != nullptr) top_ = *base.file_overlay();
@@ -125,18 +131,22 @@ class ReplayState final : public ActionVisitor {
   const std::optional<MetadataAction>& metadata() const { return metadata_; }
 
   Status OnProtocol(const ProtocolAction& protocol) override {
+    if (prepare_only_) return Defer(protocol);
     protocol_ = protocol;
     return Status::OK();
   }
   Status OnMetadata(const MetadataAction& metadata) override {
+    if (prepare_only_) return Defer(metadata);
     metadata_ = metadata;
     return Status::OK();
   }
   Status OnTxn(const TxnAction& txn) override {
+    if (prepare_only_) return Defer(txn);
     txns_[txn.app_id] = txn;
     return Status::OK();
   }
   Status OnDomainMetadata(const DomainMetadataAction& domain) override {
+    if (prepare_only_) return Defer(domain);
     if (domain.removed) {
       auto it = domains_.find(domain.domain);
       if (it != domains_.end()) domains_.erase(it);
@@ -146,12 +156,14 @@ class ReplayState final : public ActionVisitor {
     return Status::OK();
   }
   Status OnCommitInfo(const CommitInfoAction& info) override {
+    if (prepare_only_) return Defer(info);
     if (info.in_commit_timestamp) commit_in_commit_timestamp_ = info.in_commit_timestamp;
     return Status::OK();
   }
 
   Status OnAdd(const AddAction& add) override {
     if (skip_file_actions_) return Status::OK();
+    if (prepare_only_) return PrepareAdd(add);
     std::string_view dv_id;
     TARN_ASSIGN_OR_RETURN(Lookup found, FindFileAction(add.path, add.deletion_vector, dv_id));
     FileEntry entry;
@@ -176,6 +188,7 @@ class ReplayState final : public ActionVisitor {
 
   Status OnRemove(const RemoveAction& remove) override {
     if (skip_file_actions_) return Status::OK();
+    if (prepare_only_) return PrepareRemove(remove);
     std::string_view dv_id;
     TARN_ASSIGN_OR_RETURN(Lookup found, FindFileAction(remove.path, remove.deletion_vector, dv_id));
     FileEntry entry;
@@ -195,6 +208,68 @@ class ReplayState final : public ActionVisitor {
     return Status::OK();
   }
 
+  // Prepare mode, for a parse-ahead thread: file actions are canonicalised, hashed and copied into this state's arena
+  // and queued instead of applied; other actions are queued as values. The replaying state applies them in order
+  // with ApplyPrepared (lookups and stores stay on one thread).
+  struct Prepared {
+    FileEntry entry;
+    uint64_t hash = 0;
+    bool is_add = true;
+    bool has_size = false;  // removes: the action carried a size
+  };
+  // `buffer`: a cleared vector to fill (recycled between pieces, so its pages are already mapped).
+  void set_prepare_only(std::vector<Prepared> buffer) {
+    prepare_only_ = true;
+    prepared_ = std::move(buffer);
+  }
+  // Hands the (applied) prepared buffer back for reuse.
+  std::vector<Prepared> TakePreparedBuffer() {
+    prepared_.clear();
+    return std::move(prepared_);
+  }
+
+  Status ApplyPrepared(ReplayState& chunk) {
+    for (Prepared& item : chunk.prepared_) {
+      Lookup found = Find(item.hash, item.entry.path, DvId(item.entry));
+      if (item.is_add) {
+        if (found.existing != nullptr) {  // share the first copy of the key's strings
+          item.entry.path = found.existing->path;
+          item.entry.deletion_vector = found.existing->deletion_vector;
+        }
+        Store(found, item.entry, /*live=*/true);
+        continue;
+      }
+      FileEntry entry;
+      if (found.existing != nullptr) {
+        entry = *found.existing;
+        entry.stats = {};
+        if (item.has_size) entry.size = item.entry.size;
+        entry.deletion_timestamp = item.entry.deletion_timestamp;
+        entry.data_change = item.entry.data_change;
+        entry.version = item.entry.version;
+      } else {
+        entry = item.entry;
+      }
+      Store(found, entry, /*live=*/false);
+    }
+    for (const Action& action : chunk.deferred_) {
+      Status st = std::visit(
+          [this](const auto& a) -> Status {
+            using T = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<T, ProtocolAction>) return OnProtocol(a);
+            if constexpr (std::is_same_v<T, MetadataAction>) return OnMetadata(a);
+            if constexpr (std::is_same_v<T, TxnAction>) return OnTxn(a);
+            if constexpr (std::is_same_v<T, DomainMetadataAction>) return OnDomainMetadata(a);
+            if constexpr (std::is_same_v<T, CommitInfoAction>) return OnCommitInfo(a);
+            return Status::OK();
+          },
+          action);
+      TARN_RETURN_IF_ERROR(st);
+    }
+    if (chunk.arena_->bytes_used() > 0) top_.arenas.push_back(std::move(chunk.arena_));
+    return Status::OK();
+  }
+
   // Validates and freezes the state into a snapshot.
   Result<SnapshotPtr> Finish(const std::string& table_root, int64_t version, int64_t timestamp,
                              std::optional<int64_t> in_commit_timestamp, const std::set<std::string>& supported) {
@@ -207,7 +282,11 @@ class ReplayState final : public ActionVisitor {
     Status protocol_status = ValidateReaderProtocol(*protocol_, supported);
     if (!protocol_status.ok()) return protocol_status.WithContext("{} version {}", label_, version);
     // Some old log-only fixtures carry a metaData without schemaString; read them as a table without columns.
-    auto schema = metadata_->schema_string.empty() ? Result<Schema>(Schema()) : ParseSchema(metadata_->schema_string);
+    // A refresh whose commits kept the schema reuses the parsed one (parsing a wide schema costs more than a commit).
+    auto schema = base_schema_ != nullptr && *base_schema_string_ == metadata_->schema_string
+                      ? Result<Schema>(*base_schema_)
+                  : metadata_->schema_string.empty() ? Result<Schema>(Schema())
+                                                     : ParseSchema(metadata_->schema_string);
     if (!schema.has_value()) return schema.status().WithContext("{} version {}: schemaString", label_, version);
     for (const std::string& column : metadata_->partition_columns) {
       if (schema->FindField(column) == nullptr) {
@@ -237,6 +316,51 @@ class ReplayState final : public ActionVisitor {
   }
 
  private:
+  template <typename T>
+  Status Defer(const T& action) {
+    deferred_.emplace_back(action);
+    return Status::OK();
+  }
+
+  Status PrepareAdd(const AddAction& add) {
+    TARN_RETURN_IF_ERROR(Canonicalize(add.path));
+    Prepared item;
+    FileEntry& entry = item.entry;
+    entry.path = arena_->Copy(path_buffer_);
+    if (add.deletion_vector) entry.deletion_vector = CopyDeletionVector(*add.deletion_vector, add.deletion_vector->UniqueId());
+    entry.partition_values = CopyPartitionValues(add.partition_values);
+    entry.size = add.size;
+    entry.modification_time = add.modification_time;
+    if (add.stats) entry.stats = arena_->Copy(*add.stats);
+    entry.base_row_id = add.base_row_id;
+    entry.default_row_commit_version = add.default_row_commit_version;
+    entry.version = version_;
+    entry.data_change = add.data_change;
+    item.hash = HashEntry(entry);
+    prepared_.push_back(item);
+    return Status::OK();
+  }
+
+  Status PrepareRemove(const RemoveAction& remove) {
+    TARN_RETURN_IF_ERROR(Canonicalize(remove.path));
+    Prepared item;
+    item.is_add = false;
+    FileEntry& entry = item.entry;
+    entry.path = arena_->Copy(path_buffer_);
+    if (remove.deletion_vector) {
+      entry.deletion_vector = CopyDeletionVector(*remove.deletion_vector, remove.deletion_vector->UniqueId());
+    }
+    entry.partition_values = CopyPartitionValues(remove.partition_values);
+    item.has_size = remove.size.has_value();
+    entry.size = remove.size.value_or(0);
+    entry.deletion_timestamp = remove.deletion_timestamp.value_or(0);
+    entry.data_change = remove.data_change;
+    entry.version = version_;
+    item.hash = HashEntry(entry);
+    prepared_.push_back(item);
+    return Status::OK();
+  }
+
   struct Lookup {
     uint64_t hash = 0;
     uint32_t top_index = kNotFound;   // entry in top_
@@ -254,12 +378,12 @@ class ReplayState final : public ActionVisitor {
       dv_id_buffer_ = dv->UniqueId();
       dv_id = dv_id_buffer_;
     }
-    return Find(path_buffer_, dv_id);
+    return Find(HashKey(path_buffer_, dv_id), path_buffer_, dv_id);
   }
 
-  Lookup Find(std::string_view path, std::string_view dv_id) const {
+  Lookup Find(uint64_t hash, std::string_view path, std::string_view dv_id) const {
     Lookup found;
-    found.hash = HashKey(path, dv_id);
+    found.hash = hash;
     found.top_index = FindSlot(top_.slots, top_.entries, found.hash, path, dv_id);
     if (found.top_index != kNotFound) {
       found.existing = &top_.entries[found.top_index];
@@ -393,10 +517,15 @@ class ReplayState final : public ActionVisitor {
   std::map<std::string, TxnAction, std::less<>> txns_;
   std::map<std::string, DomainMetadataAction, std::less<>> domains_;
   std::optional<int64_t> checkpoint_version_;
+  const Schema* base_schema_ = nullptr;               // the base snapshot's (incremental refresh), which outlives us
+  const std::string* base_schema_string_ = nullptr;
   int64_t version_ = 0;
   std::optional<int64_t> commit_in_commit_timestamp_;
   std::string path_buffer_;
   std::string dv_id_buffer_;
+  bool prepare_only_ = false;
+  std::vector<Prepared> prepared_;  // prepare mode
+  std::vector<Action> deferred_;    // prepare mode
 };
 
 // Commits at least this large are read in pieces through one buffer: reading a whole 15 MB commit into a fresh string
@@ -406,23 +535,26 @@ constexpr int64_t kReadChunk = int64_t{4} << 20;
 
 // Feeds the actions of the commit `file` (listed with its size) to `visitor`, reading large ones in chunks split at
 // line ends.
+// `pending` is the caller's buffer (reused across commits, so its pages stay mapped).
 Status ReadCommitActions(storage::ObjectStore& store, const LogFile& file, const std::string& source,
-                         ActionVisitor& visitor) {
+                         ActionVisitor& visitor, std::string& pending) {
   if (file.size < kChunkedReadMin) {
     auto content = store.Read(file.key);
     if (!content.has_value()) return content.status().WithContext("{}", source);
     return ReadJsonActions(*content, source, visitor);
   }
-  std::string pending;  // complete lines are parsed from here; an incomplete last line waits for the next chunk
+  // Complete lines are parsed from `pending`; an incomplete last line waits for the next chunk.
+  pending.clear();
   pending.reserve(static_cast<size_t>(kReadChunk) * 2);
   int64_t offset = 0;
   int64_t line_number = 0;
   for (;;) {
-    auto chunk = store.ReadRange(file.key, offset, kReadChunk);
-    if (!chunk.has_value()) return chunk.status().WithContext("{}", source);
-    offset += static_cast<int64_t>(chunk->size());
-    bool at_end = static_cast<int64_t>(chunk->size()) < kReadChunk;
-    pending.append(*chunk);
+    size_t before = pending.size();
+    Status read = store.AppendRange(file.key, offset, kReadChunk, pending);
+    if (!read.ok()) return read.WithContext("{}", source);
+    int64_t got = static_cast<int64_t>(pending.size() - before);
+    offset += got;
+    bool at_end = got < kReadChunk;
     size_t cut = pending.size();
     if (!at_end) {
       size_t newline = pending.rfind('\n');
@@ -455,6 +587,113 @@ class SidecarCollector final : public ActionVisitor {
   ActionVisitor& target_;
   std::vector<SidecarAction> sidecars_;
 };
+
+// One line-aligned piece of a commit, parsed ahead in prepare mode.
+struct ParsedPiece {
+  size_t commit_index = 0;
+  bool last_of_commit = false;
+  std::unique_ptr<ReplayState> parsed;
+  Status status;
+};
+
+// Bounded hand-over between the parse-ahead thread and the replaying thread.
+class PieceQueue {
+ public:
+  using Buffer = std::vector<ReplayState::Prepared>;
+  // Returns a recycled buffer (or a new one) with room for about `actions` entries.
+  Buffer TakeBuffer(size_t actions) {
+    Buffer buffer;
+    {
+      std::lock_guard lock(mu_);
+      if (!spare_.empty()) {
+        buffer = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    buffer.reserve(actions);
+    return buffer;
+  }
+  void ReturnBuffer(Buffer buffer) {
+    std::lock_guard lock(mu_);
+    spare_.push_back(std::move(buffer));
+  }
+  // Blocks while the queue is full; false when the consumer cancelled.
+  bool Push(ParsedPiece piece) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return cancelled_ || pieces_.size() < kCapacity; });
+    if (cancelled_) return false;
+    pieces_.push_back(std::move(piece));
+    cv_.notify_all();
+    return true;
+  }
+  ParsedPiece Pop() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return !pieces_.empty(); });
+    ParsedPiece piece = std::move(pieces_.front());
+    pieces_.pop_front();
+    cv_.notify_all();
+    return piece;
+  }
+  void Cancel() {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kCapacity = 2;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<ParsedPiece> pieces_;
+  std::vector<Buffer> spare_;
+  bool cancelled_ = false;
+};
+
+// Parses `commits` into pieces on the calling thread (the parse-ahead thread) and pushes them, stopping after the first
+// error (which is pushed as a piece) or when the consumer cancels.
+void ParseAhead(storage::ObjectStore& store, const std::vector<const LogFile*>& commits, const std::string& label,
+                const std::optional<std::string>& local_root, PieceQueue& queue) {
+  for (size_t index = 0; index < commits.size(); ++index) {
+    const LogFile& commit = *commits[index];
+    std::string source = fmt::format("{} version {} file {}", label, commit.version, commit.key);
+    int64_t line_number = 0;
+    auto parse = [&](std::string_view text, bool last) {
+      size_t block = std::clamp<size_t>(text.size(), 4096, static_cast<size_t>(kReadChunk));
+      auto parsed = std::make_unique<ReplayState>(label, local_root, false, block);
+      parsed->set_prepare_only(queue.TakeBuffer(text.size() / kMinBytesPerFileAction + 16));
+      parsed->BeginFile(commit.version);
+      Status st = ReadJsonActions(text, source, *parsed, line_number);
+      bool ok = st.ok();
+      return queue.Push(ParsedPiece{index, last, std::move(parsed), std::move(st)}) && ok;
+    };
+    auto fail = [&](Status st) { queue.Push(ParsedPiece{index, true, nullptr, std::move(st)}); };
+    if (commit.size < kChunkedReadMin) {
+      auto content = store.Read(commit.key);
+      if (!content.has_value()) return fail(content.status().WithContext("{}", source));
+      if (!parse(*content, true)) return;
+      continue;
+    }
+    std::string pending;
+    pending.reserve(static_cast<size_t>(kReadChunk) * 2);
+    int64_t offset = 0;
+    for (;;) {
+      size_t before = pending.size();
+      Status read = store.AppendRange(commit.key, offset, kReadChunk, pending);
+      if (!read.ok()) return fail(read.WithContext("{}", source));
+      int64_t got = static_cast<int64_t>(pending.size() - before);
+      offset += got;
+      bool at_end = got < kReadChunk;
+      size_t cut = pending.size();
+      if (!at_end) {
+        size_t newline = pending.rfind('\n');
+        cut = newline == std::string::npos ? 0 : newline + 1;
+      }
+      if (!parse(std::string_view(pending.data(), cut), at_end)) return;
+      pending.erase(0, cut);
+      if (at_end) break;
+    }
+  }
+}
 
 bool IsTrue(const std::map<std::string, std::string>& configuration, const std::string& key) {
   auto it = configuration.find(key);
@@ -517,7 +756,8 @@ Result<LogSegment> DeltaLog::ListSegment(std::optional<int64_t> version) {
   return BuildLogSegment(std::move(files), version, segment_options);
 }
 
-Result<SnapshotPtr> DeltaLog::Replay(const LogSegment& segment, const Snapshot* base, bool skip_file_actions) {
+Result<SnapshotPtr> DeltaLog::Replay(const LogSegment& segment, const Snapshot* base, bool skip_file_actions,
+                                     std::string_view last_commit_content) {
   ReplayState state(label_, local_root_, skip_file_actions, base != nullptr ? kRefreshArenaBlock : 0);
   int64_t timestamp = 0;
   if (base != nullptr) {
@@ -570,12 +810,50 @@ Result<SnapshotPtr> DeltaLog::Replay(const LogSegment& segment, const Snapshot* 
     }
     state.Reserve(listed_bytes / kMinBytesPerFileAction);
   }
+  std::string read_buffer;  // for commits read in pieces
+  size_t replayed_bytes = 0;
+  for (const LogFile& commit : segment.commits) replayed_bytes += static_cast<size_t>(std::max<int64_t>(0, commit.size));
+  // Large full loads parse ahead on a second thread (JSON parsing, path canonicalisation, copying) while this thread
+  // applies the parsed pieces in log order (lookups and stores).
+  const bool parse_ahead = base == nullptr && !skip_file_actions && last_commit_content.empty() &&
+                           !segment.commits.empty() && replayed_bytes >= options_.parse_ahead_min_bytes;
+  if (parse_ahead) {
+    std::vector<const LogFile*> commits;
+    for (const LogFile& commit : segment.commits) commits.push_back(&commit);
+    PieceQueue queue;
+    std::thread parser([&] { ParseAhead(store_, commits, label_, local_root_, queue); });
+    Status status;
+    for (size_t index = 0; index < commits.size() && status.ok(); ++index) {
+      state.BeginFile(commits[index]->version);
+      state.Reserve(static_cast<size_t>(commits[index]->size) / kMinBytesPerFileAction);
+      for (;;) {
+        ParsedPiece piece = queue.Pop();
+        if (!piece.status.ok()) {
+          status = std::move(piece.status);
+          break;
+        }
+        status = state.ApplyPrepared(*piece.parsed);
+        queue.ReturnBuffer(piece.parsed->TakePreparedBuffer());
+        if (!status.ok() || piece.last_of_commit) break;
+      }
+      timestamp = commits[index]->modification_time;
+      in_commit_timestamp = state.commit_in_commit_timestamp();
+    }
+    queue.Cancel();
+    parser.join();
+    TARN_RETURN_IF_ERROR(status);
+  }
   for (const LogFile& commit : segment.commits) {
     if (base != nullptr && commit.version <= base->version()) continue;
+    if (parse_ahead) break;  // replayed above
     std::string source = fmt::format("{} version {} file {}", label_, commit.version, commit.key);
     state.BeginFile(commit.version);
     if (!skip_file_actions) state.Reserve(static_cast<size_t>(commit.size) / kMinBytesPerFileAction);
-    TARN_RETURN_IF_ERROR(ReadCommitActions(store_, commit, source, state));
+    if (!last_commit_content.empty() && &commit == &segment.commits.back()) {
+      TARN_RETURN_IF_ERROR(ReadJsonActions(last_commit_content, source, state));
+    } else {
+      TARN_RETURN_IF_ERROR(ReadCommitActions(store_, commit, source, state, read_buffer));
+    }
     timestamp = commit.modification_time;
     in_commit_timestamp = state.commit_in_commit_timestamp();
   }
@@ -599,6 +877,27 @@ Result<SnapshotPtr> DeltaLog::LoadAtVersion(int64_t version) {
 
 Result<SnapshotPtr> DeltaLog::Refresh(const SnapshotPtr& previous) {
   if (!previous) return LoadLatest();
+  // Probe the next commit files by name: listing a log of thousands of files costs milliseconds, a stat microseconds.
+  std::vector<LogFile> probed;
+  for (int64_t version = previous->version() + 1;; ++version) {
+    LogFile file;
+    file.key = log_prefix_ + VersionStem(version) + ".json";
+    auto info = store_.Stat(file.key);
+    if (!info.has_value()) {
+      if (info.status().code() != ErrorCode::kResourceDoesNotExist) {
+        return info.status().WithContext("{}: probing {}", label_, file.key);
+      }
+      break;
+    }
+    file.version = version;
+    file.size = info->size;
+    file.modification_time = info->modification_time_millis;
+    probed.push_back(std::move(file));
+  }
+  if (!probed.empty()) return ApplyCommits(previous, std::move(probed));
+  // No next commit. Log cleanup deletes the oldest files first, so while our own commit is still there the next one
+  // cannot have been cleaned up: nothing changed. Otherwise list the log.
+  if (store_.Stat(log_prefix_ + VersionStem(previous->version()) + ".json").has_value()) return previous;
   // Everything named "<stem of previous>~" or later belongs to newer versions ('~' sorts after ".json", ".crc"...).
   TARN_ASSIGN_OR_RETURN(std::vector<LogFile> files, ListLogFiles(log_prefix_ + VersionStem(previous->version()) + "~"));
   LogSegment segment;
@@ -619,7 +918,8 @@ Result<SnapshotPtr> DeltaLog::Refresh(const SnapshotPtr& previous) {
   return Replay(segment, previous.get(), false);
 }
 
-Result<SnapshotPtr> DeltaLog::ApplyCommits(const SnapshotPtr& previous, std::vector<LogFile> commits) {
+Result<SnapshotPtr> DeltaLog::ApplyCommits(const SnapshotPtr& previous, std::vector<LogFile> commits,
+                                           std::string_view last_commit_content) {
   if (!previous) return Error(ErrorCode::kInvalidParameterValue, "{}: ApplyCommits needs a base snapshot", label_);
   if (commits.empty()) return previous;
   LogSegment segment;
@@ -634,7 +934,7 @@ Result<SnapshotPtr> DeltaLog::ApplyCommits(const SnapshotPtr& previous, std::vec
   segment.commits = std::move(commits);
   segment.version = expected - 1;
   segment.latest_version = segment.version;
-  return Replay(segment, previous.get(), false);
+  return Replay(segment, previous.get(), false, last_commit_content);
 }
 
 Result<std::optional<int64_t>> DeltaLog::ReadInCommitTimestamp(const LogFile& commit) {

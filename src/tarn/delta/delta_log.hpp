@@ -2,10 +2,12 @@
 // DeltaLog: loads Snapshots of one table (latest, at a version, at a timestamp) and refreshes them incrementally.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tarn/base/result.hpp"
@@ -25,6 +27,10 @@ struct DeltaLogOptions {
   std::set<std::string> supported_reader_features = DefaultSupportedReaderFeatures();
   /// Name used in error messages; defaults to the table root.
   std::string table_name;
+  /// Full loads whose JSON commits total at least this many bytes parse ahead on a second thread while the calling
+  /// thread reconciles (same result; 0 = always). Off by default: on the 2-vCPU development VM the parse-ahead thread
+  /// cost twice the CPU of the single-threaded replay (see bench/RESULTS.md); delta_snapshot_bench measures both.
+  size_t parse_ahead_min_bytes = SIZE_MAX;
 };
 
 /// Reads the Delta log of the table stored under `table_root` (a key prefix of `store`, "" for a table-rooted store).
@@ -46,8 +52,10 @@ class DeltaLog {
   Result<SnapshotPtr> Refresh(const SnapshotPtr& previous);
   /// Applies the given commits (contiguous, starting at previous->version() + 1, as LogFile entries with key, version
   /// and modification time) to `previous` without listing the log: the writer's post-commit path, which knows the
-  /// commit it just wrote.
-  Result<SnapshotPtr> ApplyCommits(const SnapshotPtr& previous, std::vector<LogFile> commits);
+  /// commit it just wrote. `last_commit_content`, when not empty, is the content of the last commit (the writer's own
+  /// bytes), which is then parsed from memory instead of being read back from the store.
+  Result<SnapshotPtr> ApplyCommits(const SnapshotPtr& previous, std::vector<LogFile> commits,
+                                   std::string_view last_commit_content = {});
 
   /// Chooses the checkpoint and commits for a version (nullopt = latest), using _last_checkpoint when it helps.
   Result<LogSegment> ListSegment(std::optional<int64_t> version);
@@ -59,7 +67,8 @@ class DeltaLog {
 
  private:
   Result<std::vector<LogFile>> ListLogFiles(const std::string& start_after);
-  Result<SnapshotPtr> Replay(const LogSegment& segment, const Snapshot* base, bool skip_file_actions);
+  Result<SnapshotPtr> Replay(const LogSegment& segment, const Snapshot* base, bool skip_file_actions,
+                             std::string_view last_commit_content = {});
   Result<std::optional<int64_t>> ReadInCommitTimestamp(const LogFile& commit);
 
   storage::ObjectStore& store_;

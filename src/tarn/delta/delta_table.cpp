@@ -65,7 +65,8 @@ DeltaTable::DeltaTable(storage::ObjectStore& store, std::string table_root, Tabl
     : store_(store),
       options_(std::move(options)),
       log_(store, table_root,
-           DeltaLogOptions{options_.checkpoint_reader, options_.supported_reader_features, options_.table_name}) {
+           DeltaLogOptions{options_.checkpoint_reader, options_.supported_reader_features, options_.table_name,
+                           DeltaLogOptions{}.parse_ahead_min_bytes}) {
   while (!table_root.empty() && table_root.front() == '/') table_root.erase(0, 1);
   if (!table_root.empty() && table_root.back() != '/') table_root += '/';
   table_root_ = std::move(table_root);

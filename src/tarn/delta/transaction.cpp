@@ -455,7 +455,7 @@ Result<std::vector<Action>> OptimisticTransaction::ReadCommit(int64_t version, b
   return ParseJsonActions(*content, fmt::format("{} version {} file {}", table_.label(), version, key));
 }
 
-SnapshotPtr OptimisticTransaction::BuildPostCommitSnapshot(int64_t committed_version) {
+SnapshotPtr OptimisticTransaction::BuildPostCommitSnapshot(int64_t committed_version, std::string_view content) {
   Result<SnapshotPtr> built = Status(ErrorCode::kInternal, "not built");
   if (snapshot_ == nullptr) {
     built = table_.log().LoadLatest();
@@ -475,7 +475,7 @@ SnapshotPtr OptimisticTransaction::BuildPostCommitSnapshot(int64_t committed_ver
     auto info = table_.store().Stat(ours.key);
     ours.modification_time = info.has_value() ? info->modification_time_millis : table_.NowMillis();
     commits.push_back(std::move(ours));
-    built = table_.log().ApplyCommits(snapshot_, std::move(commits));
+    built = table_.log().ApplyCommits(snapshot_, std::move(commits), content);
   }
   if (!built.has_value()) {
     TARN_LOG_WARN("{}: version {} committed but the new snapshot could not be built: {}", table_.label(),
@@ -536,7 +536,7 @@ Result<CommitResult> OptimisticTransaction::Commit() {
       result.version = version;
       result.attempts = attempt;
       result.in_commit_timestamp = ict;
-      result.snapshot = BuildPostCommitSnapshot(version);
+      result.snapshot = BuildPostCommitSnapshot(version, content);
       if (result.snapshot) table_.OnCommitted(result.snapshot);
       return result;
     }
@@ -553,7 +553,7 @@ Result<CommitResult> OptimisticTransaction::Commit() {
         result.version = version;
         result.attempts = attempt;
         result.in_commit_timestamp = ict;
-        result.snapshot = BuildPostCommitSnapshot(version);
+        result.snapshot = BuildPostCommitSnapshot(version, {});
         if (result.snapshot) table_.OnCommitted(result.snapshot);
         return result;
       }

@@ -118,7 +118,8 @@ class OptimisticTransaction {
   // Builds the commit file content for `version` (commitInfo first, with `ict` when set).
   std::string BuildContent(int64_t version, std::optional<int64_t> ict, int64_t now);
   Result<std::vector<Action>> ReadCommit(int64_t version, bool& missing);
-  SnapshotPtr BuildPostCommitSnapshot(int64_t committed_version);
+  // `content`: what was written at `committed_version` (parsed from memory); empty when unknown (then read back).
+  SnapshotPtr BuildPostCommitSnapshot(int64_t committed_version, std::string_view content);
 
   DeltaTable& table_;
   SnapshotPtr snapshot_;

@@ -47,6 +47,7 @@ class Chunk {
   /// Engine-internal (Impl is defined in detail/): chunks come from ResultStream::Next().
   struct Impl;
   explicit Chunk(std::unique_ptr<Impl> impl);
+  const Impl& impl() const { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;

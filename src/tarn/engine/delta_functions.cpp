@@ -530,6 +530,8 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
   }
 }
 
+}  // namespace
+
 // "file_index\x1fstorage\x1fpath\x1foffset\x1fsize\x1fcardinality" records, one per file with a deletion vector.
 std::string EncodeDeletionVectors(const DeltaScanPlan& plan) {
   std::string out;
@@ -543,6 +545,8 @@ std::string EncodeDeletionVectors(const DeltaScanPlan& plan) {
   }
   return out;
 }
+
+namespace {
 
 struct DeletedRowsData {
   std::vector<std::pair<int64_t, std::vector<uint64_t>>> files;  // file index, sorted deleted rows

@@ -63,12 +63,25 @@ struct Request {
 /// false after the last piece; an error aborts the response (the connection is closed).
 using BodyProducer = std::function<Result<bool>(std::string& out)>;
 
+/// A byte range of an open file to send as a response body straight from the page cache (sendfile(2)). `owner`
+/// keeps `fd` open until the response is written; the server never closes `fd` itself.
+struct FileBody {
+  std::shared_ptr<const void> owner;
+  int fd = -1;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
 /// A response. Either `body` is sent with a Content-Length, or `producer` is set and the body goes out chunked.
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   BodyProducer producer;
+  /// Optional fast path for a producer with a declared Content-Length equal to `file->length`: the server sends
+  /// these file bytes with sendfile(2) instead of calling `producer`, which stays the fallback (a file system
+  /// without sendfile, or the in-memory fuzz path) and must produce the same bytes.
+  std::optional<FileBody> file;
 
   /// Replaces the first header with this name (case-insensitive) or appends it.
   void SetHeader(std::string name, std::string value);

@@ -192,6 +192,7 @@ Response Router::Dispatch(Request& request) const {
     }
     response.body.clear();
     response.producer = nullptr;
+    response.file.reset();
   }
   return response;
 }

@@ -3,6 +3,9 @@
 // separate worker pool.
 #include "tarn/http/server.hpp"
 
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -29,6 +32,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "tarn/base/logging.hpp"
 #include "tarn/http/detail/wire.hpp"
@@ -53,6 +58,8 @@ constexpr std::chrono::milliseconds kCloseWait{2000};
 // Size of a streamed request body piece handed to BodyReader::Read: each piece is filled completely (or ends the
 // body), so a handler thread hop is paid per MiB rather than per socket read.
 constexpr size_t kStreamedPieceBytes = 1 << 20;
+// Largest single sendfile(2) call, so one download cannot hold an I/O thread for long.
+constexpr size_t kSendfileBytes = 4 << 20;
 // How often a handler blocked in BodyReader::Read checks whether the server stopped running I/O.
 constexpr std::chrono::milliseconds kStreamedReadPoll{200};
 // Back-off after a failed accept (for example EMFILE) so the acceptor does not spin.
@@ -66,7 +73,10 @@ class ServerImpl;
 // Request flow: WaitForRequest (idle) -> ReadHeader -> [100 Continue] -> ReadBody* -> Dispatch (pool) ->
 // SendResponse -> WriteFixed | WriteStreamed* -> FinishResponse -> WaitForRequest or Linger/Close.
 // Streaming routes: ReadHeader -> DispatchStreamed (pool), whose BodyReader pulls ReadStreamedPiece* (strand)
-// -> SendResponse -> ...
+// -> FinishStreamedRequest -> SendResponse -> ... A Content-Length body is read with plain non-blocking recv(2)
+// calls straight into the piece buffer (ReadRawPiece), waiting for readiness only when the socket is drained; a
+// chunked one goes through Beast's parser. A response with a FileBody goes out with sendfile(2) (SendFileNext).
+// Those raw socket phases are guarded by a coarse inactivity watchdog (StartWatch) rather than a timer per call.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(ServerImpl& server, tcp::socket socket, uint64_t id);
@@ -82,8 +92,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   const beast::tcp_stream::executor_type& strand() const { return strand_; }
   // Reads the next piece of a streamed request body and calls `done` with it (on the strand). Strand only.
+  // `buffer` is recycled storage for the piece (its capacity is reused).
   using PieceCallback = std::function<void(Result<bool> more, std::string piece)>;
-  void ReadStreamedPiece(PieceCallback done);
+  void ReadStreamedPiece(std::string buffer, PieceCallback done);
 
  private:
   void WaitForRequest();
@@ -99,6 +110,19 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch();
   // Starts the handler of a streaming route before the body is read; returns false when the route buffers.
   bool DispatchStreamed();
+  void ReadPiece();
+  void ReadRawPiece();
+  void DeliverPiece(Result<bool> more);
+  void FailPiece(Status status);
+  bool BodyUnfinished() const;
+  void FinishStreamedRequest(Response response);
+  void SendFileNext();
+  // Inactivity watchdog for raw socket phases: Close() once `timeout` passes with no Progress() while watching.
+  enum class Watch { kNone, kRead, kWrite };
+  void StartWatch(Watch kind, std::chrono::milliseconds timeout);
+  void StopWatch() { watch_ = Watch::kNone; }
+  void Progress() { watch_since_ = std::chrono::steady_clock::now(); }
+  void ArmWatchdog(std::chrono::steady_clock::time_point deadline);
   void SendResponse(Response response);
   void WriteFixed();
   void ProduceNext();
@@ -117,6 +141,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // A streamed request body: the header parser converted to one that writes into stream_piece_.
   std::optional<bhttp::request_parser<bhttp::buffer_body>> stream_parser_;
   std::string stream_piece_;
+  size_t piece_filled_ = 0;
+  PieceCallback piece_done_;
+  bool body_read_pending_ = false;  // a ReadStreamedPiece has not delivered yet
+  bool raw_body_ = false;           // the streamed body is a Content-Length body read with recv(2)
+  uint64_t raw_remaining_ = 0;      // its bytes not yet read
+  std::optional<Response> deferred_response_;  // the handler finished while a piece read was pending
+  net::steady_timer watchdog_;
+  Watch watch_ = Watch::kNone;
+  std::chrono::milliseconds watch_timeout_{0};
+  std::chrono::steady_clock::time_point watch_since_;
+  std::optional<std::chrono::steady_clock::time_point> watchdog_deadline_;  // when the armed timer fires
+  uint64_t watchdog_generation_ = 0;
   bool continue_pending_ = false;  // "100 Continue" is owed before the first streamed body read
   bool first_request_ = true;
   bool lingering_ = false;  // the last response is written; discarding input until the client closes
@@ -132,6 +168,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t body_offset_ = 0;
   std::string chunk_line_;
   BodyProducer producer_;
+  std::optional<FileBody> file_;  // a response body sent with sendfile(2)
+  bool file_started_ = false;     // some of file_ is on the wire (no fallback to the producer any more)
   detail::BodyFraming framing_ = detail::BodyFraming::kNone;
   uint64_t stream_remaining_ = 0;  // kStreamedLength: bytes the producer still owes
   std::array<char, 4096> discard_{};
@@ -332,51 +370,80 @@ class ServerImpl final : public Server {
 };
 
 // BodyReader of a streaming route: each Read asks the session's strand for one piece and waits for it on the
-// handler's (worker) thread, so the socket is read only as fast as the handler consumes.
+// handler's (worker) thread. After a piece is handed over, the next one is already requested (one piece of
+// read-ahead), so the socket read overlaps the handler's work on the previous piece; memory stays at two pieces and
+// the client is still slowed to the handler's pace. Piece buffers are recycled between the handler and the session.
 class StreamedBodyReader final : public BodyReader {
  public:
   StreamedBodyReader(std::weak_ptr<Session> session, ServerImpl& server)
       : session_(std::move(session)), server_(server) {}
 
   Result<bool> Read(std::string& out) override {
-    out.clear();
-    if (finished_) return false;
-    std::shared_ptr<Session> session = session_.lock();
-    if (!session) return Error(ErrorCode::kConnectionFailure, "the client connection is closed");
-    using Outcome = std::pair<Result<bool>, std::string>;
-    auto promise = std::make_shared<std::promise<Outcome>>();
-    std::future<Outcome> future = promise->get_future();
-    net::post(session->strand(), [session, promise] {
-      session->ReadStreamedPiece([promise](Result<bool> more, std::string piece) {
-        promise->set_value(Outcome(std::move(more), std::move(piece)));
-      });
-    });
-    session.reset();
-    // Once the I/O threads stop, the posted read may never run; poll so a handler cannot block shutdown.
-    while (future.wait_for(kStreamedReadPoll) != std::future_status::ready) {
-      if (server_.io_stopped()) return Error(ErrorCode::kCancelled, "the server is shutting down");
+    if (finished_) {
+      out.clear();
+      return false;
     }
-    Outcome outcome = future.get();
+    std::string spare = std::move(out);
+    out.clear();
+    if (!pending_) {
+      pending_ = Request(std::move(spare));
+      spare = std::string();
+    }
+    while (pending_->wait_for(kStreamedReadPoll) != std::future_status::ready) {
+      // Once the I/O threads stop, the posted read may never run; poll so a handler cannot block shutdown.
+      if (server_.io_stopped()) {
+        finished_ = true;
+        return Error(ErrorCode::kCancelled, "the server is shutting down");
+      }
+    }
+    Outcome outcome = pending_->get();
+    pending_.reset();
     if (!outcome.first.ok()) {
       finished_ = true;
       return outcome.first.error();
     }
     out = std::move(outcome.second);
     finished_ = !*outcome.first;
+    if (!finished_) pending_ = Request(std::move(spare));  // read ahead into the buffer handed back
     return *outcome.first;
   }
 
  private:
+  using Outcome = std::pair<Result<bool>, std::string>;
+
+  std::future<Outcome> Request(std::string buffer) {
+    auto promise = std::make_shared<std::promise<Outcome>>();
+    std::future<Outcome> future = promise->get_future();
+    std::shared_ptr<Session> session = session_.lock();
+    if (!session) {
+      promise->set_value(Outcome(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {}));
+      return future;
+    }
+    net::post(session->strand(), [session, promise, buffer = std::move(buffer)]() mutable {
+      session->ReadStreamedPiece(std::move(buffer), [promise](Result<bool> more, std::string piece) {
+        promise->set_value(Outcome(std::move(more), std::move(piece)));
+      });
+    });
+    return future;
+  }
+
   std::weak_ptr<Session> session_;
   ServerImpl& server_;
+  std::optional<std::future<Outcome>> pending_;
   bool finished_ = false;
 };
 
 Session::Session(ServerImpl& server, tcp::socket socket, uint64_t id)
-    : server_(server), id_(id), stream_(std::move(socket)), strand_(stream_.get_executor()) {
+    : server_(server),
+      id_(id),
+      stream_(std::move(socket)),
+      strand_(stream_.get_executor()),
+      watchdog_(strand_) {
   boost::system::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_address_ = endpoint.address().to_string();
+  // recv(2) and sendfile(2) on the native handle must never block an I/O thread.
+  stream_.socket().native_non_blocking(true, ec);
 }
 
 Session::~Session() {
@@ -395,6 +462,8 @@ void Session::CloseIfIdle() {
 void Session::Close() {
   if (closed_) return;
   closed_ = true;
+  StopWatch();
+  watchdog_.cancel();
   boost::system::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();
@@ -556,6 +625,10 @@ bool Session::DispatchStreamed() {
   keep_alive_ = message.keep_alive();
   head_request_ = false;
   continue_pending_ = detail::WantsContinue(message);
+  // A Content-Length body bypasses the parser: exactly that many bytes follow the header.
+  boost::optional<uint64_t> content_length = parser_->content_length();
+  raw_body_ = !parser_->chunked() && content_length && *content_length > 0;
+  raw_remaining_ = raw_body_ ? *content_length : 0;
   stream_parser_.emplace(std::move(*parser_));
   parser_.reset();
   stream_parser_->body_limit(*limit);
@@ -565,64 +638,197 @@ bool Session::DispatchStreamed() {
     Response response = self->server_.Invoke(request);
     request.body_reader.reset();
     net::post(self->strand_, [self, response = std::move(response)]() mutable {
-      // A body the handler did not read to the end is still on the wire: it is discarded by the linger and the
-      // connection closes, so it is never parsed as the next request.
-      if (self->stream_parser_ && !self->stream_parser_->is_done()) self->keep_alive_ = false;
-      self->stream_parser_.reset();
-      self->continue_pending_ = false;
-      self->SendResponse(std::move(response));
+      if (self->body_read_pending_) {
+        // A read-ahead is still running on this socket; answer once it has delivered.
+        self->deferred_response_ = std::move(response);
+        return;
+      }
+      self->FinishStreamedRequest(std::move(response));
     });
   });
   return true;
 }
 
-void Session::ReadStreamedPiece(PieceCallback done) {
+bool Session::BodyUnfinished() const {
+  if (raw_body_) return raw_remaining_ > 0;
+  return stream_parser_ && !stream_parser_->is_done();
+}
+
+void Session::FinishStreamedRequest(Response response) {
+  // A body the handler did not read to the end is still on the wire: it is discarded by the linger and the
+  // connection closes, so it is never parsed as the next request.
+  if (BodyUnfinished()) keep_alive_ = false;
+  stream_parser_.reset();
+  raw_body_ = false;
+  raw_remaining_ = 0;
+  continue_pending_ = false;
+  SendResponse(std::move(response));
+}
+
+void Session::ReadStreamedPiece(std::string buffer, PieceCallback done) {
   if (closed_ || !stream_parser_) {
     done(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {});
     return;
   }
-  if (stream_parser_->is_done()) {
+  if (!BodyUnfinished()) {
     done(false, {});
     return;
   }
+  body_read_pending_ = true;
+  piece_done_ = std::move(done);
+  stream_piece_ = std::move(buffer);
+  stream_piece_.resize(kStreamedPieceBytes);
+  piece_filled_ = 0;
   if (continue_pending_) {
     // Sent on the first read, so a handler that refuses the request never invites the body.
     continue_pending_ = false;
     stream_.expires_after(server_.options().write_timeout);
     net::async_write(stream_, net::buffer(detail::kContinueResponse.data(), detail::kContinueResponse.size()),
-                     [self = shared_from_this(), done = std::move(done)](const beast::error_code& ec, size_t) mutable {
+                     [self = shared_from_this()](const beast::error_code& ec, size_t) {
                        if (!self->closed_ && ec) self->Close();
-                       self->ReadStreamedPiece(std::move(done));
+                       self->stream_.expires_never();
+                       self->ReadPiece();
                      });
     return;
   }
-  stream_piece_.resize(kStreamedPieceBytes);
+  ReadPiece();
+}
+
+void Session::ReadPiece() {
+  if (closed_ || !stream_parser_) {
+    FailPiece(Error(ErrorCode::kConnectionFailure, "the client connection is closed"));
+    return;
+  }
+  if (raw_body_) {
+    StartWatch(Watch::kRead, server_.options().read_timeout);
+    ReadRawPiece();
+    return;
+  }
   auto& body = stream_parser_->get().body();
   body.data = stream_piece_.data();
   body.size = stream_piece_.size();
   stream_.expires_after(server_.options().read_timeout);
-  bhttp::async_read(
-      stream_, buffer_, *stream_parser_,
-      [self = shared_from_this(), done = std::move(done)](beast::error_code ec, size_t) mutable {
-        if (self->closed_ || !self->stream_parser_) {
-          done(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {});
-          return;
-        }
-        if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: not an error
-        if (ec) {
-          self->keep_alive_ = false;
-          self->stream_parser_.reset();  // the body cannot be resumed
-          if (ec == bhttp::error::body_limit) {
-            done(Error(ErrorCode::kRequestTooLarge, "request body exceeds the limit of this endpoint"), {});
-          } else {
-            done(Error(ErrorCode::kConnectionFailure, "reading the request body failed: {}", ec.message()), {});
-          }
-          return;
-        }
-        size_t n = self->stream_piece_.size() - self->stream_parser_->get().body().size;
-        std::string piece(self->stream_piece_.data(), n);
-        done(!self->stream_parser_->is_done(), std::move(piece));
-      });
+  bhttp::async_read(stream_, buffer_, *stream_parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->stream_.expires_never();
+    if (self->closed_ || !self->stream_parser_) {
+      self->FailPiece(Error(ErrorCode::kConnectionFailure, "the client connection is closed"));
+      return;
+    }
+    if (ec == bhttp::error::need_buffer) ec = {};  // the piece buffer is full: not an error
+    if (ec) {
+      if (ec == bhttp::error::body_limit) {
+        self->FailPiece(Error(ErrorCode::kRequestTooLarge, "request body exceeds the limit of this endpoint"));
+      } else {
+        self->FailPiece(Error(ErrorCode::kConnectionFailure, "reading the request body failed: {}", ec.message()));
+      }
+      return;
+    }
+    self->piece_filled_ = self->stream_piece_.size() - self->stream_parser_->get().body().size;
+    self->DeliverPiece(!self->stream_parser_->is_done());
+  });
+}
+
+// Fills the piece from bytes already buffered behind the header, then with recv(2) until the piece is full or the
+// body ends; a drained socket waits for readiness (one reactor operation per drain, not per read).
+void Session::ReadRawPiece() {
+  if (closed_) {
+    FailPiece(Error(ErrorCode::kConnectionFailure, "the client connection is closed"));
+    return;
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(stream_piece_.size() - piece_filled_, raw_remaining_));
+  if (want > 0 && buffer_.size() > 0) {
+    size_t n = std::min(want, buffer_.size());
+    std::memcpy(stream_piece_.data() + piece_filled_, buffer_.data().data(), n);
+    buffer_.consume(n);
+    piece_filled_ += n;
+    raw_remaining_ -= n;
+    want -= n;
+  }
+  const int fd = stream_.socket().native_handle();
+  while (want > 0) {
+    ssize_t n = ::recv(fd, stream_piece_.data() + piece_filled_, want, MSG_DONTWAIT);
+    if (n > 0) {
+      piece_filled_ += static_cast<size_t>(n);
+      raw_remaining_ -= static_cast<uint64_t>(n);
+      want -= static_cast<size_t>(n);
+      Progress();
+      continue;
+    }
+    if (n == 0) {
+      FailPiece(Error(ErrorCode::kConnectionFailure, "the client closed the connection before the body ended"));
+      return;
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      stream_.socket().async_wait(tcp::socket::wait_read,
+                                  [self = shared_from_this()](const boost::system::error_code& ec) {
+                                    if (self->closed_ || ec) {
+                                      self->FailPiece(Error(ErrorCode::kConnectionFailure,
+                                                            "reading the request body failed: {}",
+                                                            ec ? ec.message() : "connection closed"));
+                                      return;
+                                    }
+                                    self->ReadRawPiece();
+                                  });
+      return;
+    }
+    FailPiece(Error(ErrorCode::kConnectionFailure, "reading the request body failed: {}", std::strerror(err)));
+    return;
+  }
+  DeliverPiece(raw_remaining_ > 0);
+}
+
+void Session::FailPiece(Status status) {
+  keep_alive_ = false;
+  stream_parser_.reset();  // the body cannot be resumed
+  raw_body_ = false;
+  raw_remaining_ = 0;
+  piece_filled_ = 0;
+  DeliverPiece(std::move(status));
+}
+
+void Session::DeliverPiece(Result<bool> more) {
+  StopWatch();
+  body_read_pending_ = false;
+  PieceCallback done = std::move(piece_done_);
+  piece_done_ = nullptr;
+  std::string piece = std::move(stream_piece_);
+  stream_piece_ = std::string();
+  piece.resize(more.ok() ? piece_filled_ : 0);
+  if (done) done(std::move(more), std::move(piece));
+  if (deferred_response_) {
+    Response response = std::move(*deferred_response_);
+    deferred_response_.reset();
+    FinishStreamedRequest(std::move(response));
+  }
+}
+
+void Session::StartWatch(Watch kind, std::chrono::milliseconds timeout) {
+  watch_ = kind;
+  watch_timeout_ = timeout;
+  Progress();
+  auto deadline = watch_since_ + timeout;
+  // An armed timer firing later than this deadline would miss it; one firing earlier re-arms itself.
+  if (!watchdog_deadline_ || *watchdog_deadline_ > deadline) ArmWatchdog(deadline);
+}
+
+void Session::ArmWatchdog(std::chrono::steady_clock::time_point deadline) {
+  uint64_t generation = ++watchdog_generation_;
+  watchdog_deadline_ = deadline;
+  watchdog_.expires_at(deadline);
+  watchdog_.async_wait([self = shared_from_this(), generation](const boost::system::error_code&) {
+    if (generation != self->watchdog_generation_) return;  // replaced by a nearer deadline
+    self->watchdog_deadline_.reset();
+    if (self->closed_ || self->watch_ == Watch::kNone) return;
+    auto deadline = self->watch_since_ + self->watch_timeout_;
+    if (std::chrono::steady_clock::now() < deadline) {
+      self->ArmWatchdog(deadline);
+      return;
+    }
+    TARN_LOG_DEBUG("http connection from {} inactive past its timeout; closing", self->remote_address_);
+    self->Close();
+  });
 }
 
 void Session::SendResponse(Response response) {
@@ -647,6 +853,12 @@ void Session::SendResponse(Response response) {
       framing_ = prepared.framing;
       stream_remaining_ = prepared.content_length;
       producer_ = std::move(response.producer);
+      file_.reset();
+      file_started_ = false;
+      if (framing_ == detail::BodyFraming::kStreamedLength && response.file && response.file->fd >= 0 &&
+          response.file->length == stream_remaining_) {
+        file_ = std::move(response.file);
+      }
       out_body_.clear();
       stream_.expires_after(server_.options().write_timeout);
       net::async_write(stream_, net::buffer(out_head_),
@@ -656,10 +868,65 @@ void Session::SendResponse(Response response) {
                            self->Close();
                            return;
                          }
-                         self->ProduceNext();
+                         if (self->file_) {
+                           self->stream_.expires_never();
+                           self->StartWatch(Watch::kWrite, self->server_.options().write_timeout);
+                           self->SendFileNext();
+                         } else {
+                           self->ProduceNext();
+                         }
                        });
       return;
   }
+}
+
+// Sends file_ with sendfile(2) until the socket is full, then waits for it to drain. A file system without
+// sendfile support falls back to the producer before the first byte; a file that shrank closes the connection.
+void Session::SendFileNext() {
+  if (closed_) return;
+  const int sock = stream_.socket().native_handle();
+  while (file_->length > 0) {
+    off_t offset = static_cast<off_t>(file_->offset);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(file_->length, kSendfileBytes));
+    ssize_t n = ::sendfile(sock, file_->fd, &offset, want);
+    if (n > 0) {
+      file_started_ = true;
+      file_->offset += static_cast<uint64_t>(n);
+      file_->length -= static_cast<uint64_t>(n);
+      Progress();
+      continue;
+    }
+    int err = n == 0 ? 0 : errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      stream_.socket().async_wait(tcp::socket::wait_write, [self = shared_from_this()](
+                                                                const boost::system::error_code& ec) {
+        if (self->closed_) return;
+        if (ec) {
+          self->Close();
+          return;
+        }
+        self->SendFileNext();
+      });
+      return;
+    }
+    if (!file_started_ && (err == EINVAL || err == ENOSYS) && producer_) {
+      StopWatch();
+      file_.reset();
+      ProduceNext();
+      return;
+    }
+    if (err == 0) {
+      TARN_LOG_ERROR("http file body for {} ended before its Content-Length; closing", remote_address_);
+    } else {
+      TARN_LOG_WARN("http sendfile to {} failed: {}", remote_address_, std::strerror(err));
+    }
+    Close();
+    return;
+  }
+  StopWatch();
+  file_.reset();
+  FinishResponse();
 }
 
 void Session::WriteFixed() {
@@ -752,6 +1019,7 @@ void Session::OnPiece(std::string piece, Result<bool> more) {
 
 void Session::FinishResponse() {
   producer_ = nullptr;
+  file_.reset();
   out_body_.clear();
   out_body_.shrink_to_fit();
   SetInFlight(false);

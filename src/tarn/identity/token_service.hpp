@@ -42,6 +42,26 @@ struct Principal {
   std::string user_name;
 };
 
+/// A SCRAM-SHA-256 verifier (RFC 5802/7677): what the server keeps instead of the password. Keys are raw bytes.
+struct ScramVerifier {
+  std::string salt;
+  int iterations = 0;
+  std::string stored_key;  // H(ClientKey)
+  std::string server_key;  // HMAC(SaltedPassword, "Server Key")
+};
+
+/// Computes the verifier of `password` (PBKDF2-HMAC-SHA-256 with `salt` and `iterations`).
+ScramVerifier ComputeScramVerifier(std::string_view password, std::string_view salt, int iterations);
+
+/// A token whose verifier matched a SCRAM client proof.
+struct ScramMatch {
+  Principal principal;
+  std::string server_key;  // to sign the server-final message
+};
+
+/// Iterations of the installation's SCRAM verifiers (PostgreSQL's default).
+inline constexpr int kScramIterations = 4096;
+
 struct TokenServiceOptions {
   /// Lifetime used when Create() gets no lifetime (or 0); <= 0 here means such tokens never expire.
   int64_t default_lifetime_seconds = kDefaultTokenLifetimeSeconds;
@@ -87,10 +107,21 @@ class TokenService {
   /// Forgets every cached lookup.
   void ClearCache();
 
+  /// The installation's SCRAM salt and iterations (created on first use, meta migration 5): every verifier shares
+  /// them, because a SCRAM server must send the salt before it learns which token the client holds.
+  Result<ScramVerifier> ScramParameters();
+  /// Finds the active token whose verifier accepts `client_proof` for `auth_message` (RFC 5802: H(proof XOR
+  /// HMAC(StoredKey, AuthMessage)) == StoredKey). Checks every active token of an active user; tokens created
+  /// before migration 5 have no verifier until they authenticate once by value (Authenticate() adds it).
+  /// Errors: kUnauthenticated when none matches.
+  Result<ScramMatch> AuthenticateScram(std::string_view auth_message, std::string_view client_proof);
+
  private:
   struct Cache;
   Result<TokenInfo> Insert(int64_t user_id, std::string_view token_value, int64_t expiry_time,
                            std::string_view comment);
+  // Stores the SCRAM verifier of `token_value` for `token_id` unless one exists.
+  Status StoreScramVerifier(meta::Executor& executor, std::string_view token_id, std::string_view token_value);
   meta::MetaStore& store_;
   TokenServiceOptions options_;
   std::unique_ptr<Cache> cache_;

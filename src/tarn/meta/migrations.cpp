@@ -129,6 +129,67 @@ CREATE TABLE secret_acls (
 );
 )sql";
 
+// Migration 4: the SQL catalog: catalogs, schemas, tables and views (catalog module). Names are stored lower-case;
+// properties are JSON objects as text; a table's column schema is never stored (it comes from its Delta log).
+constexpr std::string_view kCatalogSql = R"sql(
+CREATE TABLE catalog_catalogs (
+  name TEXT PRIMARY KEY,
+  comment TEXT NOT NULL DEFAULT '',
+  properties TEXT NOT NULL DEFAULT '{}',
+  owner TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE catalog_schemas (
+  catalog_name TEXT NOT NULL REFERENCES catalog_catalogs(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  properties TEXT NOT NULL DEFAULT '{}',
+  owner TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (catalog_name, name)
+);
+CREATE TABLE catalog_tables (
+  catalog_name TEXT NOT NULL,
+  schema_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  table_id TEXT NOT NULL UNIQUE,
+  table_type TEXT NOT NULL,
+  data_source_format TEXT NOT NULL,
+  location TEXT NOT NULL DEFAULT '',
+  comment TEXT NOT NULL DEFAULT '',
+  properties TEXT NOT NULL DEFAULT '{}',
+  view_text TEXT NOT NULL DEFAULT '',
+  view_catalog TEXT NOT NULL DEFAULT '',
+  view_schema TEXT NOT NULL DEFAULT '',
+  owner TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (catalog_name, schema_name, name),
+  FOREIGN KEY (catalog_name, schema_name) REFERENCES catalog_schemas(catalog_name, name) ON DELETE CASCADE
+);
+CREATE INDEX catalog_tables_by_location ON catalog_tables(location);
+)sql";
+
+// Migration 5: SCRAM-SHA-256 verifiers of personal access tokens (PostgreSQL wire auth, identity module). One
+// installation-wide salt and iteration count (row id 1) so the server can answer a client before it knows which token
+// the client holds; per-token StoredKey/ServerKey (base64). Tokens created before this migration have no verifier.
+constexpr std::string_view kScramSql = R"sql(
+CREATE TABLE identity_scram_params (
+  id INTEGER PRIMARY KEY,
+  salt TEXT NOT NULL,
+  iterations INTEGER NOT NULL
+);
+CREATE TABLE identity_scram_verifiers (
+  token_id TEXT PRIMARY KEY REFERENCES tokens(token_id),
+  salt TEXT NOT NULL,
+  iterations INTEGER NOT NULL,
+  stored_key TEXT NOT NULL,
+  server_key TEXT NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& BuiltinMigrations() {
@@ -137,6 +198,8 @@ const std::vector<Migration>& BuiltinMigrations() {
       {1, "identity: users and personal access tokens", kIdentitySqlite, kIdentityPostgres},
       {2, "workspace: folders, notebooks and files", kWorkspaceSqlite, kWorkspacePostgres},
       {3, "secrets: scopes, encrypted secrets and ACLs", kSecretsSqlite, kSecretsPostgres},
+      {4, "catalog: catalogs, schemas, tables and views", kCatalogSql},
+      {5, "identity: SCRAM-SHA-256 verifiers of personal access tokens", kScramSql},
   };
   return kMigrations;
 }

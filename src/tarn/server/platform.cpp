@@ -12,7 +12,7 @@
 #include <mutex>
 
 #include "tarn/api/auth.hpp"
-#include "tarn/api/dbfs_file_system.hpp"
+#include "tarn/storage/dbfs_file_system.hpp"
 #include "tarn/api/dbfs_routes.hpp"
 #include "tarn/api/files_routes.hpp"
 #include "tarn/api/identity_routes.hpp"
@@ -21,6 +21,7 @@
 #include "tarn/base/clock.hpp"
 #include "tarn/base/logging.hpp"
 #include "tarn/base/version.hpp"
+#include "tarn/catalog/catalog.hpp"
 #include "tarn/engine/database.hpp"
 #include "tarn/http/router.hpp"
 #include "tarn/http/server.hpp"
@@ -28,9 +29,11 @@
 #include "tarn/identity/token_service.hpp"
 #include "tarn/identity/user_store.hpp"
 #include "tarn/meta/sqlite_meta_store.hpp"
+#include "tarn/pgwire/server.hpp"
 #include "tarn/secrets/secret_cipher.hpp"
 #include "tarn/secrets/secret_store.hpp"
 #include "tarn/server/data_dir.hpp"
+#include "tarn/sql/warehouse.hpp"
 #include "tarn/storage/local_object_store.hpp"
 #include "tarn/workspace/workspace_store.hpp"
 
@@ -75,6 +78,12 @@ class PlatformImpl final : public Platform {
       return Error(ErrorCode::kIoError, "cannot open log file in {}", data_dir_->LogDir());
     }
     TARN_RETURN_IF_ERROR(CheckPortFree(config.bind_address, config.sql_port, "SQL"));
+    if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+      return Error(ErrorCode::kInvalidParameterValue, "--tls-cert and --tls-key must be given together");
+    }
+    if (config.sql_cleartext_over_tls && config.tls_cert_file.empty()) {
+      return Error(ErrorCode::kInvalidParameterValue, "--sql-auth password needs TLS (--tls-cert and --tls-key)");
+    }
 
     int64_t t0 = MonotonicNanos();
     TARN_ASSIGN_OR_RETURN(meta_, meta::SqliteMetaStore::Open(data_dir_->MetaDbPath()));
@@ -104,7 +113,10 @@ class PlatformImpl final : public Platform {
     engine_options.threads = config.threads;
     engine_options.memory_limit = config.memory_limit;
     TARN_ASSIGN_OR_RETURN(engine_, engine::Database::Open(engine_options));
-    TARN_ASSIGN_OR_RETURN(dbfs_, api::DbfsFileSystem::Open(data_dir_->DbfsRoot()));
+    TARN_ASSIGN_OR_RETURN(dbfs_, storage::DbfsFileSystem::Open(data_dir_->DbfsRoot()));
+    // The SQL catalog (main.default on first start) and the warehouse SQL sessions come from.
+    TARN_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(*meta_, {data_dir_->DbfsRoot(), nullptr}));
+    TARN_ASSIGN_OR_RETURN(warehouse_, sql::Warehouse::Open(*engine_, *catalog_));
 
     int64_t t2 = MonotonicNanos();
     RegisterRoutes();
@@ -119,6 +131,16 @@ class PlatformImpl final : public Platform {
       return router_.Dispatch(request);
     });
     TARN_ASSIGN_OR_RETURN(http_, http::Server::Create(http_options, std::move(handler)));
+    // PostgreSQL wire endpoint (started before HTTP, so /health answering means both listen): one engine session
+    // per connection, PATs as passwords.
+    pgwire::ServerOptions sql_options;
+    sql_options.bind_address = config.bind_address;
+    sql_options.port = config.sql_port;
+    sql_options.tls_cert_file = config.tls_cert_file;
+    sql_options.tls_key_file = config.tls_key_file;
+    sql_options.auth = config.sql_cleartext_over_tls ? pgwire::AuthMethod::kPassword : pgwire::AuthMethod::kScramSha256;
+    TARN_ASSIGN_OR_RETURN(sql_, pgwire::Server::Create(sql_options, *tokens_, pgwire::EngineBackendFactory(*engine_)));
+    sql_->Start();
     http_->Start();
     int64_t t3 = MonotonicNanos();
     TARN_LOG_INFO("tarn {} serving HTTP on {}:{} (data {})", kVersion, config.bind_address, http_->port(),
@@ -131,8 +153,10 @@ class PlatformImpl final : public Platform {
   ~PlatformImpl() override { Stop(); }
 
   uint16_t http_port() const override { return http_ ? http_->port() : 0; }
+  uint16_t sql_port() const override { return sql_ ? sql_->port() : 0; }
   const std::string& data_root() const override { return data_dir_->root(); }
   const std::string& new_admin_token() const override { return new_admin_token_; }
+  sql::Warehouse& warehouse() override { return *warehouse_; }
 
   void Stop() override {
     std::lock_guard lock(stop_mu_);
@@ -140,6 +164,10 @@ class PlatformImpl final : public Platform {
     stopped_ = true;
     if (http_) http_->Stop();
     http_.reset();
+    if (sql_) sql_->Stop();
+    sql_.reset();
+    warehouse_.reset();
+    catalog_.reset();
     engine_.reset();
     secrets_.reset();
     workspace_.reset();
@@ -170,13 +198,16 @@ class PlatformImpl final : public Platform {
   std::unique_ptr<identity::UserStore> users_;
   std::unique_ptr<identity::TokenService> tokens_;
   std::unique_ptr<engine::Database> engine_;
-  std::unique_ptr<api::DbfsFileSystem> dbfs_;  // before router_: its routes point at it
+  std::unique_ptr<catalog::Catalog> catalog_;    // after meta_ and engine_: uses both
+  std::unique_ptr<sql::Warehouse> warehouse_;    // after catalog_
+  std::unique_ptr<storage::DbfsFileSystem> dbfs_;  // before router_: its routes point at it
   std::unique_ptr<storage::LocalObjectStore> workspace_content_;
   std::unique_ptr<workspace::WorkspaceStore> workspace_;
   std::unique_ptr<secrets::SecretCipher> secret_cipher_;
   std::unique_ptr<secrets::SecretStore> secrets_;
   http::Router router_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<pgwire::Server> sql_;
   std::string new_admin_token_;
   std::mutex stop_mu_;
   bool stopped_ = false;

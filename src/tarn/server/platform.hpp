@@ -8,6 +8,10 @@
 
 #include "tarn/base/result.hpp"
 
+namespace tarn::sql {
+class Warehouse;
+}
+
 namespace tarn::server {
 
 struct PlatformConfig {
@@ -18,6 +22,9 @@ struct PlatformConfig {
   int threads = 0;            // engine threads; 0 = number of cores
   std::string memory_limit;   // engine memory limit, e.g. "4GB"; empty = engine default
   std::string admin_token;    // from TARN_ADMIN_TOKEN; empty = generate on first start
+  std::string tls_cert_file;  // SQL endpoint TLS (PEM); both set = TLS offered
+  std::string tls_key_file;
+  bool sql_cleartext_over_tls = false;  // SQL auth: cleartext password on TLS connections instead of SCRAM
 };
 
 /// A running Tarn platform (HTTP server and background services). Start() returns once /health answers.
@@ -27,9 +34,13 @@ class Platform {
   static Result<std::unique_ptr<Platform>> Start(const PlatformConfig& config);
   virtual ~Platform() = default;
   virtual uint16_t http_port() const = 0;
+  /// The bound SQL (PostgreSQL wire) port.
+  virtual uint16_t sql_port() const = 0;
   virtual const std::string& data_root() const = 0;
   /// The admin token when this start created it (first start), else empty.
   virtual const std::string& new_admin_token() const = 0;
+  /// The SQL warehouse (catalog + engine): `warehouse().NewSession()` opens a Databricks SQL session.
+  virtual sql::Warehouse& warehouse() = 0;
   virtual void Stop() = 0;
 };
 

@@ -30,8 +30,8 @@ int RunUp(const PlatformConfig& config) {
   const std::string& host = config.bind_address;
   std::printf("Tarn %s is up (data: %s)\n", kVersion, platform->data_root().c_str());
   std::printf("  HTTP API:      http://%s:%u\n", host.c_str(), platform->http_port());
-  std::printf("  SQL endpoint:  postgresql://token@%s:%u/main (port reserved; the endpoint arrives with the SQL warehouse)\n",
-              host.c_str(), config.sql_port);
+  std::printf("  SQL endpoint:  postgresql://token@%s:%u/main (password: a personal access token)\n", host.c_str(),
+              platform->sql_port());
   std::printf("  Admin token:   %s/admin-token\n", platform->data_root().c_str());
   if (!platform->new_admin_token().empty()) {
     std::printf("  New admin token (shown once): %s\n", platform->new_admin_token().c_str());

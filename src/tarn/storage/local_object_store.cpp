@@ -237,6 +237,36 @@ Result<std::string> LocalObjectStore::ReadRange(std::string_view key, int64_t of
   return data;
 }
 
+Status LocalObjectStore::AppendRange(std::string_view key, int64_t offset, int64_t length, std::string& out) {
+  if (offset < 0 || length < 0) return Error(ErrorCode::kInvalidParameterValue, "negative range for {}", key);
+  TARN_ASSIGN_OR_RETURN(std::string path, PathOf(key));
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "open", path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  if (offset > st.st_size) {
+    return Error(ErrorCode::kInvalidParameterValue, "range offset {} is past the end of {} ({} bytes)", offset, key,
+                 static_cast<int64_t>(st.st_size));
+  }
+  const size_t start = out.size();
+  const size_t wanted = static_cast<size_t>(std::min<int64_t>(length, st.st_size - offset));
+  out.resize(start + wanted);  // reuses the caller's capacity: no fresh pages per piece
+  size_t done = 0;
+  while (done < wanted) {
+    ssize_t n = ::pread(fd.get(), out.data() + start + done, wanted - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      out.resize(start);
+      return ErrnoStatus(err, "read", path);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(start + done);
+  return Status::OK();
+}
+
 Result<ObjectInfo> LocalObjectStore::Stat(std::string_view key) {
   TARN_ASSIGN_OR_RETURN(std::string path, PathOf(key));
   struct stat st;

@@ -23,6 +23,7 @@ class LocalObjectStore final : public ObjectStore {
   using ObjectStore::List;
   Result<std::string> Read(std::string_view key) override;
   Result<std::string> ReadRange(std::string_view key, int64_t offset, int64_t length) override;
+  Status AppendRange(std::string_view key, int64_t offset, int64_t length, std::string& out) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
   Status Write(std::string_view key, std::string_view data, const WriteOptions& options) override;
   using ObjectStore::Write;

@@ -59,6 +59,14 @@ class ObjectStore {
   /// Returns up to `length` bytes starting at `offset` (fewer at the end of the object). An offset past the end is
   /// kInvalidParameterValue.
   virtual Result<std::string> ReadRange(std::string_view key, int64_t offset, int64_t length) = 0;
+  /// Appends up to `length` bytes starting at `offset` to `out` (same rules as ReadRange), so that a caller reading a
+  /// large object in pieces can reuse one buffer. Default: ReadRange and append.
+  virtual Status AppendRange(std::string_view key, int64_t offset, int64_t length, std::string& out) {
+    auto data = ReadRange(key, offset, length);
+    if (!data.has_value()) return data.status();
+    out.append(*data);
+    return Status::OK();
+  }
   /// Returns size and modification time of one object.
   virtual Result<ObjectInfo> Stat(std::string_view key) = 0;
 

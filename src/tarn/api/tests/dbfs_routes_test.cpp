@@ -13,6 +13,7 @@ namespace {
 
 using nlohmann::json;
 using http::Method;
+using storage::DbfsFileSystem;
 
 class DbfsRoutesTest : public ApiTestEnv {
  protected:
@@ -166,6 +167,128 @@ TEST_F(DbfsRoutesTest, MultipartPut) {
   // A body without the closing delimiter is malformed.
   request.body = body.substr(0, body.size() - 20);
   EXPECT_EQ(ErrorCodeOf(handler_(request)), "MALFORMED_REQUEST");
+}
+
+// Hands out a body in the given pieces, as the server's streaming reader would.
+class PieceReader final : public http::BodyReader {
+ public:
+  explicit PieceReader(std::vector<std::string> pieces) : pieces_(std::move(pieces)) {}
+  Result<bool> Read(std::string& out) override {
+    out.clear();
+    if (next_ == pieces_.size()) return false;
+    out = pieces_[next_++];
+    return next_ < pieces_.size();
+  }
+
+ private:
+  std::vector<std::string> pieces_;
+  size_t next_ = 0;
+};
+
+std::string FormField(const std::string& boundary, const std::string& name, const std::string& value,
+                      const std::string& filename = "") {
+  std::string disposition = "form-data; name=\"" + name + "\"";
+  if (!filename.empty()) disposition += "; filename=\"" + filename + "\"";
+  return "--" + boundary + "\r\nContent-Disposition: " + disposition + "\r\n\r\n" + value + "\r\n";
+}
+
+TEST_F(DbfsRoutesTest, PutRouteStreamsItsBody) {
+  EXPECT_EQ(router_.StreamedBodyLimit(Method::kPost, "/api/2.0/dbfs/put"), std::optional<uint64_t>(uint64_t{2} << 30));
+  EXPECT_EQ(router_.StreamedBodyLimit(Method::kPost, "/api/2.0/dbfs/mkdirs"), std::nullopt);
+}
+
+TEST_F(DbfsRoutesTest, MultipartPutStreamedInAnyPieceSizes) {
+  const std::string boundary = "b0undary";
+  // A file part larger than a piece, holding near-delimiters, sent before the path field.
+  std::string payload;
+  for (int i = 0; payload.size() < 3 * 1024 * 1024; ++i) {
+    payload += "\r\n--b0undar" + std::to_string(i) + std::string(1, static_cast<char>(i & 0xFF));
+  }
+  std::string body = "preamble\r\n" + FormField(boundary, "file", payload, "f.bin") +
+                     FormField(boundary, "path", "/streamed/f.bin") + FormField(boundary, "overwrite", "true") +
+                     "--" + boundary + "--\r\nepilogue";
+  for (size_t piece_size : {size_t{1} << 20, size_t{4093}, size_t{7}}) {
+    std::vector<std::string> pieces;
+    for (size_t offset = 0; offset < body.size(); offset += piece_size) pieces.push_back(body.substr(offset, piece_size));
+    http::Request request;
+    request.method = Method::kPost;
+    request.path = request.target = "/api/2.0/dbfs/put";
+    request.headers = {{"Authorization", "Bearer " + admin_token_},
+                       {"Content-Type", "multipart/form-data; boundary=\"" + boundary + "\""}};
+    request.body_reader = std::make_shared<PieceReader>(std::move(pieces));
+    auto response = handler_(request);
+    ASSERT_EQ(response.status, 200) << piece_size << ": " << response.body;
+    EXPECT_EQ(std::filesystem::file_size(root_ + "/streamed/f.bin"), payload.size());
+    EXPECT_TRUE(TempDir::ReadFile(root_ + "/streamed/f.bin") == payload) << piece_size;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(root_ + "/.tarn-tmp-uploads"));
+}
+
+TEST_F(DbfsRoutesTest, MultipartPutFieldsAndErrors) {
+  const std::string boundary = "zz";
+  auto put = [&](const std::string& body) {
+    http::Request request;
+    request.method = Method::kPost;
+    request.path = request.target = "/api/2.0/dbfs/put";
+    request.headers = {{"Authorization", "Bearer " + admin_token_},
+                       {"Content-Type", "multipart/form-data; boundary=" + boundary}};
+    request.body_reader = std::make_shared<PieceReader>(std::vector<std::string>{body});
+    return handler_(request);
+  };
+  const std::string end = "--" + boundary + "--\r\n";
+  // Base64 `contents` field (no filename) is decoded.
+  ASSERT_EQ(put(FormField(boundary, "path", "/mpf/a.txt") + FormField(boundary, "contents", Base64Encode("hi!")) + end)
+                .status,
+            200);
+  EXPECT_EQ(ReadAll("/mpf/a.txt"), "hi!");
+  // No data part: an empty file; existing file without overwrite: refused, content kept.
+  ASSERT_EQ(put(FormField(boundary, "path", "/mpf/empty") + end).status, 200);
+  EXPECT_EQ(ReadAll("/mpf/empty"), "");
+  EXPECT_EQ(ErrorCodeOf(put(FormField(boundary, "path", "/mpf/a.txt") + FormField(boundary, "file", "new", "x") + end)),
+            "RESOURCE_ALREADY_EXISTS");
+  EXPECT_EQ(ReadAll("/mpf/a.txt"), "hi!");
+  // Missing path, truncated body, oversized base64 block: errors, and nothing left behind.
+  EXPECT_EQ(ErrorCodeOf(put(FormField(boundary, "file", "x", "x") + end)), "INVALID_PARAMETER_VALUE");
+  EXPECT_EQ(ErrorCodeOf(put(FormField(boundary, "path", "/mpf/t") + FormField(boundary, "file", "abc", "x"))),
+            "MALFORMED_REQUEST");
+  EXPECT_EQ(ErrorCodeOf(put(FormField(boundary, "path", "/mpf/big") +
+                            FormField(boundary, "contents", Base64Encode(std::string(1048577, 'x'))) + end)),
+            "MAX_BLOCK_SIZE_EXCEEDED");
+  EXPECT_EQ(Get("get-status?path=/mpf/t").status, 404);
+  EXPECT_EQ(Get("get-status?path=/mpf/big").status, 404);
+  EXPECT_TRUE(std::filesystem::is_empty(root_ + "/.tarn-tmp-uploads"));
+}
+
+TEST_F(DbfsRoutesTest, JsonPutThroughTheStreamingRoute) {
+  http::Request request;
+  request.method = Method::kPost;
+  request.path = request.target = "/api/2.0/dbfs/put";
+  request.headers = {{"Authorization", "Bearer " + admin_token_}};
+  std::string body = json{{"path", "/js/a"}, {"contents", Base64Encode("json body")}}.dump();
+  request.body_reader = std::make_shared<PieceReader>(
+      std::vector<std::string>{body.substr(0, 5), body.substr(5, 9), body.substr(14)});
+  ASSERT_EQ(handler_(request).status, 200);
+  EXPECT_EQ(ReadAll("/js/a"), "json body");
+}
+
+TEST_F(DbfsRoutesTest, ListAnswerIsValidJsonForAnyName) {
+  Put("/names/plain.txt", "1");
+  Put("/names/quote\"back\\slash", "22");
+  Put("/names/caf\xC3\xA9 \xE2\x9C\x93", "333");
+  ASSERT_EQ(Post("mkdirs", {{"path", "/names/sub"}}).status, 200);
+  auto files = Json(Get("list?path=/names"))["files"];
+  ASSERT_EQ(files.size(), 4u);
+  std::vector<std::string> paths;
+  for (const auto& f : files) paths.push_back(f["path"].get<std::string>());
+  EXPECT_EQ(paths, (std::vector<std::string>{"/names/caf\xC3\xA9 \xE2\x9C\x93", "/names/plain.txt",
+                                             "/names/quote\"back\\slash", "/names/sub"}));
+  EXPECT_EQ(files[0]["file_size"].get<int64_t>(), 3);
+  EXPECT_FALSE(files[0]["is_dir"].get<bool>());
+  EXPECT_TRUE(files[3]["is_dir"].get<bool>());
+  EXPECT_EQ(files[3]["file_size"].get<int64_t>(), 0);
+  EXPECT_GT(files[1]["modification_time"].get<int64_t>(), 1'000'000'000'000);
+  // An empty directory lists as an empty array.
+  EXPECT_EQ(Json(Get("list?path=/names/sub"))["files"].size(), 0u);
 }
 
 TEST_F(DbfsRoutesTest, MkdirsRules) {

@@ -130,9 +130,14 @@ TEST_F(LocalSqlTest, ScriptRunsStatementsInOrderAndStopsAtFirstError) {
       "SELECT sum(i) AS total FROM t;\n"
       "SELECT count(*) AS n FROM t WHERE i > 1;");
   EXPECT_EQ(script.exit_code, 0) << script.err;
+  // Statements run through the catalog: CREATE TABLE makes a Delta table (no rows: "OK"), INSERT answers with
+  // Databricks' counts.
   EXPECT_EQ(script.out,
-            "CREATE\n"
-            "INSERT 3\n"
+            "OK\n"
+            "num_affected_rows  num_inserted_rows\n"
+            "-----------------  -----------------\n"
+            "                3                  3\n"
+            "(1 row)\n"
             "total\n"
             "-----\n"
             "    6\n"
@@ -146,6 +151,18 @@ TEST_F(LocalSqlTest, ScriptRunsStatementsInOrderAndStopsAtFirstError) {
   EXPECT_EQ(failing.exit_code, 1);
   EXPECT_EQ(failing.out, "a\n1\n");
   EXPECT_EQ(failing.err.rfind("ERROR 42P01: ", 0), 0u) << failing.err;
+}
+
+TEST_F(LocalSqlTest, CatalogTablesPersistInTheDataDirectoryAcrossRuns) {
+  Output create = RunSql("CREATE SCHEMA sales; CREATE TABLE sales.orders (id BIGINT, amount DOUBLE); "
+                         "INSERT INTO sales.orders VALUES (1, 2.5), (2, 4.0)");
+  ASSERT_EQ(create.exit_code, 0) << create.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/data/dbfs/user/hive/warehouse/sales.db/orders/_delta_log"));
+  Output query = RunSql("SELECT sum(amount) AS total FROM main.sales.orders", SqlFormat::kCsv);
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  EXPECT_EQ(query.out, "total\n6.5\n");
+  Output tables = RunSql("SHOW TABLES IN sales", SqlFormat::kCsv);
+  EXPECT_EQ(tables.out, "database,tableName,isTemporary\nsales,orders,false\n");
 }
 
 TEST_F(LocalSqlTest, MainRunsFilesAndCommands) {

@@ -33,6 +33,52 @@ TEST(SchemaSerializerTest, RoundTripsWithParser) {
   EXPECT_EQ(again.fields()[4].type->fields()[0].physical_name, "col-a");
 }
 
+TEST(ActionSerializerTest, DirectWriterMatchesTheDomForAddsAndRemoves) {
+  std::vector<AddAction> adds(5);
+  adds[0].path = "part-0.parquet";
+  adds[1].path = "p=a%20b/x \"quoted\" \\ back\tslash\x01.parquet";
+  adds[1].partition_values = {{"p", "a b"}, {"q", std::nullopt}, {"r", "\xc3\xa9t\xc3\xa9"}};
+  adds[1].size = -3;
+  adds[1].modification_time = 1700000000123;
+  adds[1].data_change = false;
+  adds[1].stats = R"({"numRecords":3,"minValues":{"s":"\u00e9"}})";
+  adds[1].tags = {{"INSERTION_TIME", "1"}};
+  adds[1].base_row_id = 7;
+  adds[1].default_row_commit_version = 2;
+  adds[1].clustering_provider = "liquid";
+  adds[2].path = "bad\xff\xfeutf8.parquet";  // invalid UTF-8 is replaced the same way
+  adds[2].deletion_vector = DeletionVectorDescriptor{"u", "ab^-aqEH.-t@S}K{vb[*k^", 1, 36, 4, 10};
+  adds[3].path = "dup.parquet";
+  adds[3].partition_values = {{"p", "1"}, {"p", "2"}};  // duplicate keys: the DOM keeps the first position
+  adds[4].path = "";
+  adds[4].partition_values = {{"", ""}};
+  for (const AddAction& add : adds) {
+    EXPECT_EQ(SerializeAction(add), SerializeActionWithDom(add));
+    EXPECT_EQ(SerializeAction(Action(add)), SerializeActionWithDom(add));
+  }
+  std::vector<RemoveAction> removes(4);
+  removes[0].path = "a.parquet";
+  removes[1].path = "p=1/b\n.parquet";
+  removes[1].deletion_timestamp = 5;
+  removes[1].extended_file_metadata = true;
+  removes[1].partition_values = {{"p", "1"}};
+  removes[1].size = 10;
+  removes[1].stats = "{}";
+  removes[1].deletion_vector = DeletionVectorDescriptor{"i", "wi5b=000010000siXQKl0rr91000f", std::nullopt, 40, 6, std::nullopt};
+  removes[2].path = "c.parquet";
+  removes[2].size = 11;
+  removes[2].partition_values = {{"p", std::nullopt}};
+  removes[2].tags = {{"k", "v"}};
+  removes[2].base_row_id = 1;
+  removes[2].default_row_commit_version = 1;
+  removes[3].path = "d.parquet";
+  removes[3].extended_file_metadata = true;
+  for (const RemoveAction& remove : removes) {
+    EXPECT_EQ(SerializeAction(remove), SerializeActionWithDom(remove));
+    EXPECT_EQ(SerializeAction(Action(remove)), SerializeActionWithDom(remove));
+  }
+}
+
 TEST(ActionSerializerTest, EveryActionRoundTrips) {
   AddAction add;
   add.path = "p=a%20b/part-0.parquet";

@@ -31,4 +31,7 @@ Result<std::unique_ptr<DeltaRuntime>> RegisterDeltaFunctions(Database& database,
 /// partition constants and an anti join on __tarn_deleted_rows for deletion vectors). The runtime must outlive it.
 SparkSqlContext DeltaSqlContext(DeltaRuntime& runtime);
 
+/// The deletion vectors of a plan's files in the form __tarn_deleted_rows(root, dvs) takes as `dvs`.
+std::string EncodeDeletionVectors(const DeltaScanPlan& plan);
+
 }  // namespace tarn::engine

@@ -3,6 +3,7 @@
 #include "tarn/http/server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -864,6 +865,145 @@ TEST_F(StreamingFixture, WithoutTheHookBodiesAreBuffered) {
   auto reply = client.Read();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->body, "buffered:abc");
+}
+
+TEST_F(StreamingFixture, PipelinedRequestAfterALargeStreamedBodyIsAnswered) {
+  // The next request arrives in the same write as the body: the body read must stop exactly at its length.
+  StartStreaming();
+  std::string body = PatternBytes(3 * 1024 * 1024 + 17);
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Put("/upload", body) + Post("/echo", "next")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->body, std::to_string(body.size()) + ":" + std::to_string(Fnv(14695981039346656037ULL, body)));
+  auto echo = client.Read();
+  ASSERT_TRUE(echo.has_value());
+  EXPECT_EQ(echo->body, "next");
+}
+
+TEST_F(StreamingFixture, StalledStreamedBodyTimesOut) {
+  std::promise<std::string> outcome;
+  router_.AddStreaming(Method::kPut, "/stall", [&outcome](Request& request) {
+    std::string piece;
+    while (true) {
+      Result<bool> more = request.body_reader->Read(piece);
+      if (!more.ok()) {
+        outcome.set_value(std::string(GetErrorCodeInfo(more.error().code()).databricks));
+        return Response::Error(more.error());
+      }
+      if (!*more) {
+        outcome.set_value("complete");
+        return Response::Text("complete");
+      }
+    }
+  }, 1 << 20);
+  ServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(200);
+  StartStreaming(options);
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("PUT /stall HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\npartial"));
+  // The client stays connected but sends nothing more: the server gives up and closes.
+  EXPECT_EQ(outcome.get_future().get(), "TEMPORARILY_UNAVAILABLE");  // kConnectionFailure
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+TEST_F(StreamingFixture, HandlerStoppingEarlyAnswersAndCloses) {
+  // The handler returns after one piece while the read-ahead of the next is still pending.
+  router_.AddStreaming(Method::kPut, "/first", [](Request& request) {
+    std::string piece;
+    Result<bool> more = request.body_reader->Read(piece);
+    if (!more.ok()) return Response::Error(more.error());
+    return Response::Text("first:" + std::to_string(piece.size()));
+  }, 64 << 20);
+  StartStreaming();
+  std::string head = "PUT /first HTTP/1.1\r\nHost: t\r\nContent-Length: 8388608\r\n\r\n";
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(head + PatternBytes(2 * 1024 * 1024 + 5)));  // the rest of the 8 MiB never comes
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "first:1048576");
+  EXPECT_TRUE(client.WaitForClose());  // the unread body cannot be parsed as a next request
+}
+
+// A response body sent from a file with sendfile(2): whole, as a byte range, and under HEAD.
+class FileBodyFixture : public ServerFixture {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/tarn-http-file-XXXXXX";
+    int fd = ::mkstemp(pattern);
+    ASSERT_GE(fd, 0);
+    path_ = pattern;
+    data_ = PatternBytes(5 * 1024 * 1024 + 123);
+    ASSERT_EQ(::write(fd, data_.data(), data_.size()), static_cast<ssize_t>(data_.size()));
+    ::close(fd);
+    router_.Add(Method::kGet, "/file", [this](Request& request) {
+      uint64_t offset = 0;
+      uint64_t length = data_.size();
+      if (auto from = request.QueryParam("offset")) offset = std::stoull(std::string(*from));
+      if (auto count = request.QueryParam("length")) length = std::stoull(std::string(*count));
+      auto fd = std::shared_ptr<int>(new int(::open(path_.c_str(), O_RDONLY)), [](int* p) {
+        ::close(*p);
+        delete p;
+      });
+      Response response;
+      response.SetHeader("Content-Length", std::to_string(length));
+      // The fallback producer sends a different byte, so a test can tell which path ran.
+      response.producer = [length](std::string& out) -> Result<bool> {
+        out.assign(length, '?');
+        return false;
+      };
+      response.file = FileBody{fd, *fd, offset, length};
+      return response;
+    });
+    StartServer();
+  }
+  void TearDown() override {
+    ServerFixture::TearDown();
+    ::unlink(path_.c_str());
+  }
+
+  std::string path_;
+  std::string data_;
+};
+
+TEST_F(FileBodyFixture, WholeFileAndRangesAreByteExactOnOneConnection) {
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/file")));
+  auto whole = client.Read();
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->body.size(), data_.size());
+  EXPECT_TRUE(whole->body == data_);
+  ASSERT_TRUE(client.Send(Get("/file?offset=4194300&length=1000")));
+  auto range = client.Read();
+  ASSERT_TRUE(range.has_value());
+  EXPECT_EQ(range->body, data_.substr(4194300, 1000));
+  ASSERT_TRUE(client.Send(Get("/file?offset=1&length=1")));
+  auto one = client.Read();
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->body, data_.substr(1, 1));
+}
+
+TEST_F(FileBodyFixture, HeadKeepsTheLengthAndSendsNoBody) {
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("HEAD /file HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto head = client.Read(/*head_request=*/true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->Get("content-length"), std::to_string(data_.size()));
+  EXPECT_TRUE(head->body.empty());
+  ASSERT_TRUE(client.Send(Get("/file?offset=0&length=10")));  // the connection is still in step
+  auto next = client.Read();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, data_.substr(0, 10));
+}
+
+TEST_F(FileBodyFixture, FileShorterThanDeclaredClosesTheConnection) {
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/file?offset=" + std::to_string(data_.size() - 10) + "&length=20")));
+  auto reply = client.Read();
+  EXPECT_FALSE(reply.has_value());  // 10 bytes came, then the close: the body is incomplete
 }
 
 }  // namespace

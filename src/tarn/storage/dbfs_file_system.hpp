@@ -10,7 +10,7 @@
 
 #include "tarn/base/result.hpp"
 
-namespace tarn::api {
+namespace tarn::storage {
 
 /// One file or directory. `path` is absolute and normalised ("/a/b.txt"; "/" is the root).
 struct DbfsFileInfo {
@@ -20,6 +20,12 @@ struct DbfsFileInfo {
   int64_t modification_time_millis = 0;  // epoch milliseconds
 };
 
+/// One page of a directory listing (DbfsFileSystem::ListPage).
+struct DbfsListPage {
+  std::vector<DbfsFileInfo> entries;  // sorted by name
+  bool has_more = false;              // entries sorting after the last one remain
+};
+
 /// An open regular file: reads see the content the file had when it was opened (writers replace files by rename,
 /// never in place). Safe for concurrent ReadAt calls.
 class DbfsFileReader {
@@ -27,6 +33,8 @@ class DbfsFileReader {
   virtual ~DbfsFileReader() = default;
   virtual int64_t size() const = 0;
   virtual int64_t modification_time_millis() const = 0;
+  /// The open file descriptor (valid while the reader lives), for zero-copy sends such as sendfile(2).
+  virtual int native_handle() const = 0;
   /// Returns up to `length` bytes from `offset` (fewer at the end; empty at or past the end).
   virtual Result<std::string> ReadAt(int64_t offset, int64_t length) = 0;
 };
@@ -67,6 +75,10 @@ class DbfsFileSystem {
   Result<DbfsFileInfo> GetStatus(std::string_view path);
   /// The entries of a directory sorted by name, or the file itself when `path` is a file.
   Result<std::vector<DbfsFileInfo>> List(std::string_view path);
+  /// Like List, but only entries whose names sort after `start_after` (empty: from the first), at most
+  /// `max_entries` of them (0: no limit). Only the returned entries are stat'ed, so a page of a huge directory
+  /// costs one directory scan and sort plus `max_entries` stats.
+  Result<DbfsListPage> ListPage(std::string_view path, std::string_view start_after, size_t max_entries);
   /// Creates the directory and its parents; an existing directory is fine; a file at `path` or on its parent chain
   /// is kResourceAlreadyExists.
   Status MakeDirectories(std::string_view path);
@@ -98,4 +110,4 @@ class DbfsFileSystem {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace tarn::api
+}  // namespace tarn::storage

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // DbfsFileSystem: POSIX *at() calls walked from a root descriptor with O_NOFOLLOW, staged uploads and capped deletes.
-#include "tarn/api/dbfs_file_system.hpp"
+#include "tarn/storage/dbfs_file_system.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,11 +18,13 @@
 #include "tarn/base/crypto.hpp"
 #include "tarn/storage/storage_path.hpp"
 
-namespace tarn::api {
+namespace tarn::storage {
 namespace {
 
 constexpr std::string_view kReservedPrefix = ".tarn-tmp-";
 constexpr char kStagingDirName[] = ".tarn-tmp-uploads";
+// Upload bytes written between two writeback kicks (sync_file_range) of the staging file.
+constexpr int64_t kWritebackBytes = 8 << 20;
 
 // Closes a file descriptor on scope exit.
 class Fd {
@@ -174,6 +176,7 @@ class FileReaderImpl final : public DbfsFileReader {
       : fd_(std::move(fd)), size_(size), mtime_(mtime), path_(std::move(path)) {}
   int64_t size() const override { return size_; }
   int64_t modification_time_millis() const override { return mtime_; }
+  int native_handle() const override { return fd_.get(); }
 
   Result<std::string> ReadAt(int64_t offset, int64_t length) override {
     if (offset < 0 || length < 0) return Error(ErrorCode::kInvalidParameterValue, "negative read range");
@@ -230,6 +233,12 @@ class UploadImpl final : public DbfsUpload {
       written += static_cast<size_t>(n);
     }
     size_ += static_cast<int64_t>(data.size());
+    // Start writeback of what is written so far (without waiting), so a large upload reaches the disk while it
+    // arrives and Commit's fsync has little left to do. Only a hint: failures show up at that fsync.
+    if (size_ - flushed_ >= kWritebackBytes) {
+      ::sync_file_range(fd_.get(), flushed_, size_ - flushed_, SYNC_FILE_RANGE_WRITE);
+      flushed_ = size_;
+    }
     return Status::OK();
   }
 
@@ -276,6 +285,7 @@ class UploadImpl final : public DbfsUpload {
   Fd fd_;
   std::string staging_name_;
   int64_t size_ = 0;
+  int64_t flushed_ = 0;  // bytes handed to writeback by sync_file_range
   bool committed_ = false;
 };
 
@@ -336,7 +346,7 @@ DbfsFileSystem::DbfsFileSystem(std::string root, std::unique_ptr<State> state)
 DbfsFileSystem::~DbfsFileSystem() = default;
 
 Result<std::unique_ptr<DbfsFileSystem>> DbfsFileSystem::Open(std::string root) {
-  TARN_ASSIGN_OR_RETURN(std::string normalized, storage::NormalizeAbsolutePath(root));
+  TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizeAbsolutePath(root));
   // mkdir -p of the root itself (the root is trusted, so plain paths are fine here).
   for (size_t slash = 1; slash != std::string::npos;) {
     slash = normalized.find('/', slash + 1);
@@ -396,7 +406,7 @@ Result<std::string> DbfsFileSystem::NormalizePath(std::string_view path) {
   }
   if (key.empty()) return std::string("/");
   // The storage module's key rules are the single definition of a safe relative key.
-  TARN_ASSIGN_OR_RETURN(std::string checked, storage::NormalizeObjectKey(key));
+  TARN_ASSIGN_OR_RETURN(std::string checked, NormalizeObjectKey(key));
   return "/" + checked;
 }
 
@@ -418,20 +428,39 @@ Result<DbfsFileInfo> DbfsFileSystem::GetStatus(std::string_view path) {
 }
 
 Result<std::vector<DbfsFileInfo>> DbfsFileSystem::List(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(DbfsListPage page, ListPage(path, {}, 0));
+  return std::move(page.entries);
+}
+
+Result<DbfsListPage> DbfsFileSystem::ListPage(std::string_view path, std::string_view start_after,
+                                              size_t max_entries) {
   TARN_ASSIGN_OR_RETURN(DbfsFileInfo info, GetStatus(path));
-  if (!info.is_dir) return std::vector<DbfsFileInfo>{std::move(info)};
+  DbfsListPage page;
+  if (!info.is_dir) {
+    page.entries.push_back(std::move(info));
+    return page;
+  }
   std::vector<std::string> parts = Components(info.path);
   TARN_ASSIGN_OR_RETURN(Fd dir, WalkDirectories(state_->root_fd.get(), parts, parts.size(), WalkMode::kExisting));
   TARN_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadDirectoryNames(dir.get(), info.path));
-  std::vector<DbfsFileInfo> out;
-  out.reserve(names.size());
+  auto first = start_after.empty() ? names.begin() : std::upper_bound(names.begin(), names.end(), start_after);
+  size_t remaining = static_cast<size_t>(names.end() - first);
+  page.entries.reserve(max_entries == 0 ? remaining : std::min(max_entries, remaining));
   std::string prefix = info.path == "/" ? "/" : info.path + "/";
-  for (const std::string& name : names) {
-    TARN_ASSIGN_OR_RETURN(MaybeStat st, StatEntry(dir.get(), name, prefix + name));
-    if (!st || !(S_ISDIR(st->st_mode) || S_ISREG(st->st_mode))) continue;  // links and special files stay hidden
-    out.push_back(InfoFromStat(prefix + name, *st));
+  for (auto it = first; it != names.end(); ++it) {
+    struct stat st;
+    if (::fstatat(dir.get(), it->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // removed since the scan
+      return IoError(errno, "stat", prefix + *it);
+    }
+    if (!(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) continue;  // links and special files stay hidden
+    if (max_entries != 0 && page.entries.size() == max_entries) {
+      page.has_more = true;
+      break;
+    }
+    page.entries.push_back(InfoFromStat(prefix + *it, st));
   }
-  return out;
+  return page;
 }
 
 Status DbfsFileSystem::MakeDirectories(std::string_view path) {
@@ -580,4 +609,4 @@ Result<std::unique_ptr<DbfsUpload>> DbfsFileSystem::StartUpload() {
       new UploadImpl(state_->root_fd.get(), state_->staging_fd.get(), Fd(fd), std::move(name)));
 }
 
-}  // namespace tarn::api
+}  // namespace tarn::storage

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests for DbfsFileSystem: path normalisation, confinement (traversal, symlinks), staged uploads, deletes, moves.
-#include "tarn/api/dbfs_file_system.hpp"
+#include "tarn/storage/dbfs_file_system.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "tarn/api/tests/dbfs_test_dir.hpp"
+#include "tarn/storage/tests/dbfs_test_dir.hpp"
 
-namespace tarn::api {
+namespace tarn::storage {
 namespace {
 
 namespace fs = std::filesystem;
@@ -164,6 +164,50 @@ TEST_F(DbfsFileSystemTest, MakeDirectoriesAndList) {
   EXPECT_EQ(dbfs_->GetStatus("/x/file/sub").status().code(), ErrorCode::kResourceDoesNotExist);
 }
 
+TEST_F(DbfsFileSystemTest, ListPagesStartAfterANameAndStopAtTheLimit) {
+  for (const char* name : {"a", "b", "c", "d", "e"}) ASSERT_TRUE(Write(std::string("/p/") + name, name).ok());
+  ASSERT_TRUE(dbfs_->MakeDirectories("/p/cc").ok());
+  ASSERT_EQ(::symlink(outside_.c_str(), (root_ + "/p/bb").c_str()), 0);  // hidden, and not counted
+  auto names = [](const DbfsListPage& page) {
+    std::vector<std::string> out;
+    for (const auto& e : page.entries) out.push_back(e.path);
+    return out;
+  };
+  auto first = dbfs_->ListPage("/p", "", 2);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(names(*first), (std::vector<std::string>{"/p/a", "/p/b"}));
+  EXPECT_TRUE(first->has_more);
+  auto second = dbfs_->ListPage("/p", "b", 2);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(names(*second), (std::vector<std::string>{"/p/c", "/p/cc"}));
+  EXPECT_TRUE(second->entries[1].is_dir);
+  EXPECT_TRUE(second->has_more);
+  auto last = dbfs_->ListPage("/p", "cc", 2);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(names(*last), (std::vector<std::string>{"/p/d", "/p/e"}));
+  EXPECT_FALSE(last->has_more);
+  // A start name that is not an entry, one past the end, and no limit.
+  EXPECT_EQ(names(*dbfs_->ListPage("/p", "bz", 1)), (std::vector<std::string>{"/p/c"}));
+  EXPECT_TRUE(dbfs_->ListPage("/p", "zz", 10)->entries.empty());
+  EXPECT_FALSE(dbfs_->ListPage("/p", "zz", 10)->has_more);
+  EXPECT_EQ(dbfs_->ListPage("/p", "", 0)->entries.size(), 6u);
+  EXPECT_EQ(dbfs_->ListPage("/missing", "", 1).status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TEST_F(DbfsFileSystemTest, LargeUploadIsByteExactAcrossWritebackKicks) {
+  // Past several sync_file_range intervals, in uneven appends.
+  auto upload = dbfs_->StartUpload();
+  ASSERT_TRUE(upload.has_value());
+  std::string expected;
+  for (int i = 0; expected.size() < 20 * 1024 * 1024; ++i) {
+    std::string piece(1000003 + i, static_cast<char>('a' + i % 26));
+    ASSERT_TRUE((*upload)->Append(piece).ok());
+    expected += piece;
+  }
+  ASSERT_TRUE((*upload)->Commit("/big/file", false).ok());
+  EXPECT_TRUE(TempDir::ReadFile(root_ + "/big/file") == expected);
+}
+
 TEST_F(DbfsFileSystemTest, SymlinksAreNeverFollowed) {
   ASSERT_EQ(::symlink(outside_.c_str(), (root_ + "/link_dir").c_str()), 0);
   ASSERT_EQ(::symlink((outside_ + "/secret.txt").c_str(), (root_ + "/link_file").c_str()), 0);
@@ -261,4 +305,4 @@ TEST_F(DbfsFileSystemTest, OpenFileRefusesDirectories) {
 }
 
 }  // namespace
-}  // namespace tarn::api
+}  // namespace tarn::storage

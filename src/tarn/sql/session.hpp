@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// sql::Session: runs Databricks SQL against the catalog: DDL, SHOW/DESCRIBE, USE, and queries over catalog tables.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tarn/base/result.hpp"
+#include "tarn/base/status.hpp"
+#include "tarn/engine/result_stream.hpp"
+#include "tarn/engine/session.hpp"
+
+namespace tarn::sql {
+
+class Warehouse;
+
+/// One SQL session: an engine::Session plus the current catalog and schema. Statements are Databricks SQL:
+/// - catalog DDL (CREATE/DROP CATALOG|SCHEMA|TABLE|VIEW, ALTER TABLE, USE) runs against the Catalog and, for tables,
+///   commits through the Delta layer;
+/// - SHOW CATALOGS|SCHEMAS|TABLES|VIEWS|COLUMNS|CREATE TABLE|TBLPROPERTIES and DESCRIBE [EXTENDED] table answer
+///   with Databricks' column names;
+/// - any other statement is handed to DuckDB after catalog names (`t`, `s.t`, `c.s.t`, backticked too; with time
+///   travel) are replaced by the engine's inlined Delta scans and views by their text.
+/// Used by one thread at a time, except Interrupt(). Results follow engine::Session's stream rules.
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// Runs every statement of `sql` and streams the last one's result (an empty result for DDL).
+  /// Errors: engine errors (42601 syntax with a position in `sql`, 42P01 unknown table, 42703 unknown column, 42804
+  /// type mismatch), catalog errors (3D000, 3F000, 42P07), kInvalidTransactionState for a Delta write or catalog
+  /// change inside BEGIN ... COMMIT.
+  Result<std::unique_ptr<engine::ResultStream>> Execute(std::string_view sql);
+  /// Runs the statements of `sql` one by one, calling `on_result` after each (see engine::Session::ExecuteScript).
+  Status ExecuteScript(std::string_view sql, const engine::StatementCallback& on_result);
+  /// The DuckDB SQL one query statement becomes (names resolved); for tests and EXPLAIN-like tooling.
+  Result<std::string> Translate(std::string_view sql);
+
+  const std::string& current_catalog() const { return catalog_; }
+  const std::string& current_schema() const { return schema_; }
+  /// USE CATALOG / USE SCHEMA. Errors: kCatalogNotFound, kSchemaNotFound.
+  Status UseCatalog(std::string_view catalog);
+  Status UseSchema(std::string_view schema);
+  /// True between BEGIN and COMMIT/ROLLBACK.
+  bool in_transaction() const { return in_transaction_; }
+
+  /// Asks the running statement to stop (any thread).
+  void Interrupt();
+  engine::Session& engine() { return *engine_; }
+
+  /// Sessions come from Warehouse::NewSession.
+  Session(Warehouse& warehouse, std::unique_ptr<engine::Session> engine, std::string catalog, std::string schema);
+
+  struct Statement;  // module-private
+
+ private:
+  Result<std::unique_ptr<engine::ResultStream>> Run(std::string_view script, const Statement& statement);
+
+  Warehouse& warehouse_;
+  std::unique_ptr<engine::Session> engine_;
+  std::string catalog_;
+  std::string schema_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace tarn::sql

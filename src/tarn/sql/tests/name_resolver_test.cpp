@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Name resolution: which names are table references, aliases, CTE shadowing, views, what is left alone.
+#include "sql_test_env.hpp"
+
+namespace tarn::sql {
+namespace {
+
+class NameResolverTest : public SqlTestEnv {
+ protected:
+  void SetUp() override {
+    SqlTestEnv::SetUp();
+    Ok("CREATE TABLE t (id BIGINT)");
+    Ok("CREATE TABLE u (id BIGINT)");
+    t_ = "delta.`" + (dir_ / "dbfs/user/hive/warehouse/t").string() + "`";
+    u_ = "delta.`" + (dir_ / "dbfs/user/hive/warehouse/u").string() + "`";
+  }
+  std::string Translate(std::string_view sql) {
+    auto out = session_->Translate(sql);
+    return out.ok() ? *out : "ERROR " + out.status().ToString();
+  }
+  std::string t_;
+  std::string u_;
+};
+
+TEST_F(NameResolverTest, RewritesTableReferencesOnly) {
+  EXPECT_EQ(Translate("SELECT t.id FROM t"), "SELECT t.id FROM " + t_ + " AS \"t\"");
+  EXPECT_EQ(Translate("SELECT * FROM t x"), "SELECT * FROM " + t_ + " x");
+  EXPECT_EQ(Translate("SELECT * FROM t AS x WHERE id = 1"), "SELECT * FROM " + t_ + " AS x WHERE id = 1");
+  EXPECT_EQ(Translate("SELECT * FROM t, u"), "SELECT * FROM " + t_ + " AS \"t\", " + u_ + " AS \"u\"");
+  EXPECT_EQ(Translate("SELECT * FROM t LEFT JOIN u ON t.id = u.id"),
+            "SELECT * FROM " + t_ + " AS \"t\" LEFT JOIN " + u_ + " AS \"u\" ON t.id = u.id");
+  EXPECT_EQ(Translate("SELECT * FROM `T`@v0"), "SELECT * FROM " + t_ + " VERSION AS OF 0 AS \"T\"");
+  EXPECT_EQ(Translate("SELECT * FROM t TIMESTAMP AS OF '2024-01-01' x"),
+            "SELECT * FROM " + t_ + " TIMESTAMP AS OF '2024-01-01' x");
+  // Not table references: columns, strings, function calls, CTE names, unknown names, DuckDB schemas.
+  EXPECT_EQ(Translate("SELECT t FROM (SELECT 1 AS t)"), "SELECT t FROM (SELECT 1 AS t)");
+  EXPECT_EQ(Translate("SELECT 'FROM t'"), "SELECT 'FROM t'");
+  EXPECT_EQ(Translate("SELECT * FROM range(3) t"), "SELECT * FROM range(3) t");
+  EXPECT_EQ(Translate("WITH t AS (SELECT 1) SELECT * FROM t"), "WITH t AS (SELECT 1) SELECT * FROM t");
+  EXPECT_EQ(Translate("SELECT * FROM nope"), "SELECT * FROM nope");
+  EXPECT_EQ(Translate("SELECT * FROM information_schema.tables"), "SELECT * FROM information_schema.tables");
+  EXPECT_EQ(Translate("SELECT substring('abc' FROM 2), extract(year FROM now())"),
+            "SELECT substring('abc' FROM 2), extract(year FROM now())");
+  EXPECT_EQ(Translate("SELECT (SELECT max(id) FROM u) FROM t WHERE id IN (SELECT id FROM u)"),
+            "SELECT (SELECT max(id) FROM " + u_ + " VERSION AS OF 0 AS \"u\") FROM " + t_ +
+                " AS \"t\" WHERE id IN (SELECT id FROM " + u_ + " VERSION AS OF 0 AS \"u\")");
+  EXPECT_EQ(Translate("SELECT * FROM t VERSION AS OF x"),
+            "ERROR INVALID_PARAMETER_VALUE: VERSION AS OF expects a non-negative integer version");
+}
+
+}  // namespace
+}  // namespace tarn::sql

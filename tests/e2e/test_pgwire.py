@@ -1,0 +1,256 @@
+# SPDX-License-Identifier: Apache-2.0
+"""PostgreSQL wire endpoint with real clients: psql (libpq) and psycopg2, SCRAM and TLS, COPY, cursors, cancel."""
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+import pytest
+
+from conftest import start_tarn
+
+
+def dsn(server, token, **extra):
+    parts = dict(host="127.0.0.1", port=server.sql_port, user="token", password=token, dbname="main",
+                 sslmode="disable", connect_timeout=10)
+    parts.update(extra)
+    return " ".join(f"{k}={v}" for k, v in parts.items())
+
+
+def connect(server, token=None, **extra):
+    return psycopg2.connect(dsn(server, token or server.admin_token, **extra))
+
+
+def psql(server, *args, token=None, input=None, sslmode="disable"):
+    env = dict(os.environ, PGPASSWORD=token or server.admin_token, PGSSLMODE=sslmode, PGCONNECT_TIMEOUT="10")
+    return subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(server.sql_port), "-U", "token", "-d", "main",
+                           *args], capture_output=True, text=True, env=env, input=input, timeout=60)
+
+
+def test_psql_runs_queries_and_shows_syntax_error_position(tarn):
+    r = psql(tarn, "-A", "-t", "-c", "SELECT 41 + 1 AS answer, 'tarn' AS name")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "42|tarn"
+    r = psql(tarn, "-v", "ON_ERROR_STOP=1", "-c", "SELECT 1 FROM nowhere WHERE")
+    assert r.returncode != 0
+    r = psql(tarn, "-c", "SELEC 1")
+    assert "syntax error" in r.stderr
+    assert "LINE 1: SELEC 1" in r.stderr and "^" in r.stderr
+
+
+def test_psql_copy_round_trip(tarn, tmp_path):
+    r = psql(tarn, "-c", "CREATE TABLE people (id INTEGER, name VARCHAR)")
+    assert r.returncode == 0, r.stderr
+    src = tmp_path / "in.csv"
+    src.write_text("1,Ann\n2,\"Bo, Jr\"\n3,\n")
+    r = psql(tarn, "-c", f"\\copy people FROM '{src}' WITH (FORMAT csv)")
+    assert r.returncode == 0, r.stderr
+    assert "COPY 3" in r.stdout
+    r = psql(tarn, "-c", "COPY (SELECT * FROM people ORDER BY id) TO STDOUT")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "1\tAnn\n2\tBo, Jr\n3\t\\N\n"
+
+
+def test_bad_token_is_rejected_with_28P01(tarn):
+    with pytest.raises(psycopg2.OperationalError) as e:
+        connect(tarn, token="dapi" + "0" * 32)
+    assert "password authentication failed" in str(e.value)
+
+
+def test_new_token_works_over_scram(tarn, cli):
+    r = cli("tokens", "create", "--comment", "pg", "--output", "json")
+    assert r.returncode == 0, r.stderr
+    import json
+    token = json.loads(r.stdout)["token_value"]
+    with connect(tarn, token=token, user="someone") as conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            assert cur.fetchone() == (1,)
+    conn.close()
+
+
+def test_psycopg2_types(tarn):
+    conn = connect(tarn)
+    cur = conn.cursor()
+    cur.execute("""SELECT true, 7::SMALLINT, 8::INTEGER, 9::BIGINT, 1.5::DOUBLE, 0.25::REAL,
+                          '12.50'::DECIMAL(10,2), 'héllo', '\\xDE\\xAD'::BLOB, DATE '2024-01-02',
+                          TIMESTAMP '2024-01-02 03:04:05.5', TIMESTAMPTZ '2024-01-02 03:04:05+00',
+                          INTERVAL '1 day 2 hours', '00112233-4455-6677-8899-aabbccddeeff'::UUID,
+                          '{"a": [1, 2]}'::JSON, [1, NULL, 3], ['a b', 'c'], NULL::INTEGER""")
+    row = cur.fetchone()
+    assert row[0] is True
+    assert row[1:4] == (7, 8, 9)
+    assert row[4] == 1.5 and row[5] == 0.25
+    assert row[6] == Decimal("12.50")
+    assert row[7] == "héllo"
+    assert bytes(row[8]) == b"\xde\xad"
+    assert row[9] == date(2024, 1, 2)
+    assert row[10] == datetime(2024, 1, 2, 3, 4, 5, 500000)
+    assert row[11] == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert row[12].days == 1 and row[12].seconds == 7200
+    assert row[13] == "00112233-4455-6677-8899-aabbccddeeff"
+    assert row[14] == {"a": [1, 2]}
+    assert row[15] == [1, None, 3]
+    assert row[16] == ["a b", "c"]
+    assert row[17] is None
+    oids = [d.type_code for d in cur.description]
+    assert oids == [16, 21, 23, 20, 701, 700, 1700, 25, 17, 1082, 1114, 1184, 1186, 2950, 114, 1007, 1009, 23]
+    conn.close()
+
+
+def test_psycopg2_dml_rowcount_transactions_and_errors(tarn):
+    conn = connect(tarn)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE items (id INTEGER, label VARCHAR)")
+    cur.executemany("INSERT INTO items VALUES (%s, %s)", [(1, "a"), (2, "it's"), (3, None)])
+    cur.execute("UPDATE items SET label = 'z' WHERE id >= 2")
+    assert cur.rowcount == 2
+    conn.commit()
+    cur.execute("SELECT label FROM items WHERE id = %s", (2,))
+    assert cur.fetchone() == ("z",)
+    assert conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+    with pytest.raises(psycopg2.errors.UndefinedTable):
+        cur.execute("SELECT * FROM no_such_table")
+    assert conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR
+    with pytest.raises(psycopg2.errors.InFailedSqlTransaction):
+        cur.execute("SELECT 1")
+    conn.rollback()
+    with pytest.raises(psycopg2.errors.SyntaxError):
+        cur.execute("SELEC 1")
+    conn.rollback()
+    cur.execute("DELETE FROM items WHERE id = 1")
+    assert cur.rowcount == 1
+    conn.rollback()  # the delete is undone
+    cur.execute("SELECT count(*) FROM items")
+    assert cur.fetchone() == (3,)
+    conn.close()
+
+
+def test_autocommit_settings_and_rollback_warning(tarn):
+    conn = connect(tarn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("SHOW DateStyle")
+    assert cur.fetchone() == ("ISO, MDY",)
+    cur.execute("SET application_name = 'e2e'")
+    cur.execute("SHOW application_name")
+    assert cur.fetchone() == ("e2e",)
+    cur.execute("SHOW transaction isolation level")
+    assert cur.fetchone() == ("read committed",)
+    cur.execute("ROLLBACK")
+    assert any("there is no transaction in progress" in n for n in conn.notices)
+    cur.execute("SELECT 1; SELECT 2")
+    assert cur.fetchall() == [(2,)]
+    conn.close()
+
+
+def test_named_cursor_fetches_in_batches(tarn):
+    conn = connect(tarn)
+    cur = conn.cursor(name="big")
+    cur.itersize = 1000
+    cur.execute("SELECT i FROM range(5000) t(i) ORDER BY i")
+    total = 0
+    expected = 0
+    for (i,) in cur:
+        assert i == expected
+        expected += 1
+        total += 1
+    assert total == 5000
+    cur.close()
+    conn.commit()
+    conn.close()
+
+
+def test_copy_expert_in_and_out(tarn):
+    import io
+    conn = connect(tarn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE m (i INTEGER, t VARCHAR, d DOUBLE)")
+    data = io.StringIO("".join(f"{i}\trow {i}\t{i / 2}\n" for i in range(1000)))
+    cur.copy_expert("COPY m FROM STDIN", data)
+    assert cur.rowcount == 1000
+    out = io.StringIO()
+    cur.copy_expert("COPY (SELECT * FROM m ORDER BY i LIMIT 2) TO STDOUT WITH (FORMAT csv, HEADER)", out)
+    assert out.getvalue() == "i,t,d\n0,row 0,0\n1,row 1,0.5\n"
+    conn.close()
+
+
+def test_cancel_interrupts_running_query(tarn):
+    conn = connect(tarn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    # A cancel that arrives before the statement runs is ignored (as in PostgreSQL): keep asking until it ends.
+    done = threading.Event()
+
+    def cancel_until_done():
+        while not done.wait(0.2):
+            conn.cancel()
+
+    canceller = threading.Thread(target=cancel_until_done)
+    canceller.start()
+    try:
+        with pytest.raises(psycopg2.errors.QueryCanceled):
+            cur.execute("SELECT sum(i * i) FROM range(100000000000) t(i)")
+    finally:
+        done.set()
+        canceller.join()
+    cur.execute("SELECT 1")
+    assert cur.fetchone() == (1,)
+    conn.close()
+
+
+def test_client_disconnect_mid_result_leaves_server_serving(tarn):
+    # psql buffers the whole result, so the server is mid-stream when the client is killed.
+    env = dict(os.environ, PGPASSWORD=tarn.admin_token, PGSSLMODE="disable")
+    proc = subprocess.Popen(["psql", "-X", "-h", "127.0.0.1", "-p", str(tarn.sql_port), "-U", "token", "-d", "main",
+                             "-c", "SELECT i, repeat('x', 100) FROM range(1000000000) t(i)"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    conn = connect(tarn)
+    cur = conn.cursor()
+    cur.execute("SELECT 2")
+    assert cur.fetchone() == (2,)
+    conn.close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+def test_tls_with_cleartext_password(tmp_path):
+    cert, key = tmp_path / "server.crt", tmp_path / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    server = start_tarn(tmp_path / "data", extra_args=("--tls-cert", str(cert), "--tls-key", str(key),
+                                                       "--sql-auth", "password"))
+    try:
+        conn = psycopg2.connect(dsn(server, server.admin_token, sslmode="require"))
+        cur = conn.cursor()
+        cur.execute("SELECT 'secure'")
+        assert cur.fetchone() == ("secure",)
+        cur.execute("SHOW ssl")
+        assert cur.fetchone() == ("on",)
+        conn.close()
+        # Plaintext clients still authenticate, by SCRAM.
+        conn = psycopg2.connect(dsn(server, server.admin_token, sslmode="disable"))
+        conn.close()
+        with pytest.raises(psycopg2.OperationalError):
+            psycopg2.connect(dsn(server, "wrong", sslmode="require"))
+    finally:
+        assert server.stop() == 0, server.output()
+
+
+def test_cleartext_auth_without_tls_is_refused_at_start(tmp_path):
+    from conftest import TARN_BIN, free_port
+    out = subprocess.run([TARN_BIN, "up", "--data", str(tmp_path / "d"), "--http-port", str(free_port()),
+                          "--sql-port", str(free_port()), "--sql-auth", "password"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert "needs TLS" in out.stdout + out.stderr
