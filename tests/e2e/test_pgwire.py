@@ -58,6 +58,71 @@ def test_psql_copy_round_trip(tarn, tmp_path):
     assert r.stdout == "1\tAnn\n2\tBo, Jr\n3\t\\N\n"
 
 
+def test_psql_delta_tables_catalog_names_and_version(tarn):
+    r = psql(tarn, "-v", "ON_ERROR_STOP=1", "-c", "CREATE TABLE t (id INT, name STRING)")
+    assert r.returncode == 0, r.stderr
+    assert (tarn.data_dir / "dbfs/user/hive/warehouse/t/_delta_log/00000000000000000000.json").exists()
+    r = psql(tarn, "-v", "ON_ERROR_STOP=1", "-c", "INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "INSERT 0 2"
+    r = psql(tarn, "-A", "-t", "-c", "SELECT id, name FROM main.default.t ORDER BY id")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1|a", "2|b"]
+    # CREATE TABLE AS and UPDATE answer with PostgreSQL's command tags and row counts.
+    r = psql(tarn, "-v", "ON_ERROR_STOP=1", "-c", "CREATE TABLE t2 AS SELECT * FROM t WHERE id > 1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "SELECT 1"
+    r = psql(tarn, "-v", "ON_ERROR_STOP=1", "-c", "UPDATE t SET name = 'z' WHERE id <= 2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "UPDATE 2"
+    # Session state (current schema) lasts for the connection: one psql -c string is one connection.
+    r = psql(tarn, "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c",
+             "CREATE SCHEMA sales; USE SCHEMA sales; CREATE TABLE orders (id INT); SHOW TABLES")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[-1] == "sales|orders|f"
+    r = psql(tarn, "-A", "-t", "-c", "SELECT count(*) FROM orders")
+    assert "42P01" in r.stderr or "does not exist" in r.stderr  # a new connection starts in main.default again
+    r = psql(tarn, "-A", "-t", "-c", "SELECT version()")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("PostgreSQL 15.0 (Tarn ")
+
+
+def test_psycopg2_delta_table_shared_across_connections_and_cli(tmp_path):
+    from conftest import TARN_BIN
+    data = tmp_path / "data"
+    server = start_tarn(data)
+    try:
+        a = connect(server)
+        a.autocommit = True  # Delta writes commit on their own: not inside BEGIN ... COMMIT
+        cur = a.cursor()
+        cur.execute("CREATE TABLE events (id BIGINT, kind STRING)")
+        cur.executemany("INSERT INTO events VALUES (%s, %s)", [(1, "click"), (2, "it's")])
+        cur.execute("INSERT INTO main.default.events VALUES (%s, %s)", (3, "view"))
+        assert cur.rowcount == 1
+        cur.execute("SELECT id, kind FROM events ORDER BY id")
+        assert cur.fetchall() == [(1, "click"), (2, "it's"), (3, "view")]
+        assert [d.name for d in cur.description] == ["id", "kind"]
+        # A second connection (psycopg2's default transaction mode) sees the committed table and rows.
+        b = connect(server)
+        cb = b.cursor()
+        cb.execute("SELECT count(*) FROM main.default.events")
+        assert cb.fetchone() == (3,)
+        with pytest.raises(psycopg2.errors.InvalidTransactionState):
+            cb.execute("INSERT INTO events VALUES (4, 'x')")
+        b.rollback()
+        cb.execute("SHOW TABLES")
+        assert ("default", "events", False) in cb.fetchall()
+        b.close()
+        a.close()
+    finally:
+        assert server.stop() == 0, server.output()
+    out = subprocess.run([TARN_BIN, "sql", "--local", "--data", str(data), "--format", "csv", "-c",
+                          "SELECT id, kind FROM main.default.events ORDER BY id"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[:3] == ["id,kind", "1,click", "2,it's"]
+
+
 def test_bad_token_is_rejected_with_28P01(tarn):
     with pytest.raises(psycopg2.OperationalError) as e:
         connect(tarn, token="dapi" + "0" * 32)
@@ -108,7 +173,8 @@ def test_psycopg2_types(tarn):
 def test_psycopg2_dml_rowcount_transactions_and_errors(tarn):
     conn = connect(tarn)
     cur = conn.cursor()
-    cur.execute("CREATE TABLE items (id INTEGER, label VARCHAR)")
+    # A DuckDB temporary table: Delta tables commit each statement on their own and refuse writes inside BEGIN.
+    cur.execute("CREATE TEMP TABLE items (id INTEGER, label VARCHAR)")
     cur.executemany("INSERT INTO items VALUES (%s, %s)", [(1, "a"), (2, "it's"), (3, None)])
     cur.execute("UPDATE items SET label = 'z' WHERE id >= 2")
     assert cur.rowcount == 2

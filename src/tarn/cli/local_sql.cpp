@@ -235,9 +235,10 @@ Status Run(const LocalSqlOptions& options, std::ostream& out) {
   std::filesystem::create_directories(root + "/dbfs/user/hive/warehouse", ec);
   if (ec) return Error(ErrorCode::kIoError, "cannot create {}/dbfs: {}", root, ec.message());
   TARN_ASSIGN_OR_RETURN(auto store, meta::SqliteMetaStore::Open(root + "/meta.db"));
-  TARN_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(*store, {std::filesystem::absolute(root).string() +
-                                                                           "/dbfs", nullptr}));
+  std::string dbfs_root = std::filesystem::absolute(root).string() + "/dbfs";
+  TARN_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(*store, {dbfs_root, nullptr}));
   engine::DatabaseOptions database_options;
+  database_options.dbfs_root = dbfs_root;
   TARN_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database, engine::Database::Open(database_options));
   TARN_ASSIGN_OR_RETURN(auto warehouse, sql::Warehouse::Open(*database, *catalog));
   TARN_ASSIGN_OR_RETURN(auto session, warehouse->NewSession());

@@ -14,6 +14,7 @@ struct DatabaseOptions {
   std::string path;          // DuckDB database file; empty = in-memory
   int threads = 0;           // worker threads; 0 = DuckDB default (number of cores)
   std::string memory_limit;  // e.g. "4GB", "512MiB", "80%"; empty = DuckDB default
+  std::string dbfs_root;     // absolute local directory that dbfs:/ table paths map to; empty = dbfs:/ refused
 };
 
 /// One DuckDB database. Safe for concurrent use: any thread may call Connect(). Outlives every Session it made.

@@ -3,6 +3,7 @@
 #include "tarn/engine/delta_table.hpp"
 
 #include "tarn/delta/partition_value.hpp"
+#include "tarn/engine/database.hpp"
 #include "tarn/storage/local_object_store.hpp"
 #include "tarn/storage/storage_path.hpp"
 
@@ -10,22 +11,6 @@ namespace tarn::engine {
 namespace {
 
 constexpr size_t kMaxCachedVersions = 32;
-
-Result<std::string> ResolveLocation(std::string_view location) {
-  std::string path(location);
-  if (path.starts_with("file:")) {
-    std::string_view rest = std::string_view(path).substr(5);
-    if (rest.starts_with("//localhost/")) rest.remove_prefix(11);
-    else if (rest.starts_with("///")) rest.remove_prefix(2);
-    TARN_ASSIGN_OR_RETURN(path, storage::PercentDecode(rest));
-  }
-  if (!path.starts_with("/")) {
-    return Error(ErrorCode::kInvalidParameterValue, "Delta table location must be an absolute path: '{}'", location);
-  }
-  TARN_ASSIGN_OR_RETURN(std::string normalized, storage::NormalizeAbsolutePath(path));
-  while (normalized.size() > 1 && normalized.back() == '/') normalized.pop_back();
-  return normalized;
-}
 
 Result<std::shared_ptr<storage::ObjectStore>> OpenStore(const std::string& root) {
   auto store = storage::LocalObjectStore::Create(root, /*create_root=*/false);
@@ -43,6 +28,22 @@ Status NameTable(const Status& status, const std::string& root) {
 
 }  // namespace
 
+Result<std::string> ResolveTableLocation(std::string_view location, std::string_view dbfs_root) {
+  bool dbfs = location.starts_with("dbfs:");
+  if (dbfs && dbfs_root.empty()) {
+    return Error(ErrorCode::kInvalidParameterValue,
+                 "Delta table location '{}': dbfs:/ paths need a data directory (tarn up, or tarn sql --data)", location);
+  }
+  if (!dbfs && !location.starts_with("file:") && !location.starts_with("/")) {
+    return Error(ErrorCode::kInvalidParameterValue,
+                 "Delta table location must be an absolute path, a file: URI or a dbfs:/ path: '{}'", location);
+  }
+  storage::PathResolver resolver{std::string(dbfs_root.empty() ? "/" : dbfs_root)};
+  TARN_ASSIGN_OR_RETURN(std::string path, resolver.ToLocalPath(location));
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 Result<int64_t> ParseTimestampMillis(std::string_view text) {
   auto parsed = delta::ParsePartitionValue(text, *delta::DataType::Primitive(delta::TypeKind::kTimestamp));
   if (!parsed.has_value() || parsed->is_null) {
@@ -56,11 +57,12 @@ Result<int64_t> ParseTimestampMillis(std::string_view text) {
   return micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000);
 }
 
-DeltaTableLoader::DeltaTableLoader(Database& database) : checkpoint_reader_(database) {}
+DeltaTableLoader::DeltaTableLoader(Database& database)
+    : checkpoint_reader_(database), dbfs_root_(database.options().dbfs_root) {}
 
 Result<DeltaTableLog> DeltaTableLoader::OpenLog(std::string_view location) {
   DeltaTableLog out;
-  TARN_ASSIGN_OR_RETURN(out.root, ResolveLocation(location));
+  TARN_ASSIGN_OR_RETURN(out.root, ResolveTableLocation(location, dbfs_root_));
   TARN_ASSIGN_OR_RETURN(out.store, OpenStore(out.root));
   delta::DeltaLogOptions options;
   options.checkpoint_reader = &checkpoint_reader_;

@@ -42,6 +42,11 @@ struct DeltaTable {
   delta::SnapshotPtr snapshot;
 };
 
+/// Resolves a table location to the absolute local path of its root (no trailing '/'): absolute paths, file: URIs
+/// (percent-decoded) and `dbfs:/` paths under `dbfs_root` (which they can never leave). Errors:
+/// kInvalidParameterValue (relative path, other scheme, NUL byte, dbfs:/ without a dbfs root), kPermissionDenied.
+Result<std::string> ResolveTableLocation(std::string_view location, std::string_view dbfs_root);
+
 /// Parses a TIMESTAMP AS OF argument to epoch milliseconds (UTC). Errors: kInvalidParameterValue.
 Result<int64_t> ParseTimestampMillis(std::string_view text);
 
@@ -59,6 +64,7 @@ class DeltaTableLoader {
 
  private:
   DuckCheckpointReader checkpoint_reader_;
+  std::string dbfs_root_;
   std::mutex mu_;
   std::map<std::pair<std::string, int64_t>, delta::SnapshotPtr> by_version_;  // guarded by mu_
   std::map<std::string, delta::SnapshotPtr> latest_;                        // guarded by mu_

@@ -62,21 +62,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-Result<std::string> ResolveRoot(std::string_view location) {
-  std::string path(location);
-  if (path.starts_with("file:")) {
-    std::string_view rest = std::string_view(path).substr(5);
-    if (rest.starts_with("//localhost/")) rest.remove_prefix(11);
-    else if (rest.starts_with("///")) rest.remove_prefix(2);
-    TARN_ASSIGN_OR_RETURN(path, storage::PercentDecode(rest));
-  }
-  if (!path.starts_with("/")) {
-    return Error(ErrorCode::kInvalidParameterValue, "Delta table location must be an absolute path: '{}'", location);
-  }
-  TARN_ASSIGN_OR_RETURN(std::string normalized, storage::NormalizeAbsolutePath(path));
-  while (normalized.size() > 1 && normalized.back() == '/') normalized.pop_back();
-  return normalized;
-}
 
 // ---- DuckDB <-> Delta types -------------------------------------------------------------------------------------
 
@@ -629,13 +614,21 @@ int64_t RecordCount(const delta::FileEntry& file) {
 
 // ---- DeltaWriter ---------------------------------------------------------------------------------------------------
 
+// An idempotent write that was already applied, or an OPTIMIZE with nothing to do: nothing is committed.
+static DeltaWriteResult SkippedWrite(int64_t read_version) {
+  DeltaWriteResult result;
+  result.version = read_version;
+  result.skipped = true;
+  return result;
+}
+
 DeltaWriter::DeltaWriter(Database& database)
     : database_(database), checkpoint_reader_(database), checkpoint_writer_(database) {}
 
 DeltaWriter::~DeltaWriter() = default;
 
 Result<std::shared_ptr<DeltaWriter::OpenTable>> DeltaWriter::Open(std::string_view location, bool create) {
-  TARN_ASSIGN_OR_RETURN(std::string root, ResolveRoot(location));
+  TARN_ASSIGN_OR_RETURN(std::string root, ResolveTableLocation(location, database_.options().dbfs_root));
   std::lock_guard lock(mu_);
   if (!create && !fs::is_directory(root + "/_delta_log")) {
     tables_.erase(root);  // dropped: a table created here later must not see the old one's cached snapshot
@@ -738,7 +731,7 @@ Status MapErrorTag(Status status) {
 
 Result<DeltaWriteResult> DeltaWriter::CreateTable(std::string_view location, const DeltaCreateTable& request,
                                                   const DeltaWriteOptions& options) {
-  TARN_ASSIGN_OR_RETURN(std::string root, ResolveRoot(location));
+  TARN_ASSIGN_OR_RETURN(std::string root, ResolveTableLocation(location, database_.options().dbfs_root));
   if (fs::is_directory(root + "/_delta_log") && !fs::is_empty(root + "/_delta_log")) {
     if (request.if_not_exists) {
       TARN_ASSIGN_OR_RETURN(auto table, Open(root, false));
@@ -1003,7 +996,7 @@ Result<DeltaWriteResult> DeltaWriter::Delete(std::string_view location, std::str
   TARN_ASSIGN_OR_RETURN(context.txn, table->table->StartTransaction());
   TARN_RETURN_IF_ERROR(ApplyAppTransaction(*context.txn, options));
   delta::OptimisticTransaction& txn = *context.txn;
-  if (AlreadyApplied(txn, options)) return DeltaWriteResult{txn.read_version(), true};
+  if (AlreadyApplied(txn, options)) return SkippedWrite(txn.read_version());
   const delta::MetadataAction& metadata = txn.metadata();
   auto mode = metadata.configuration.find("delta.columnMapping.mode");
   context.column_mapping = mode != metadata.configuration.end() && mode->second != "none";
@@ -1078,7 +1071,7 @@ Result<DeltaWriteResult> DeltaWriter::Update(std::string_view location, const st
   TARN_ASSIGN_OR_RETURN(context.txn, table->table->StartTransaction());
   TARN_RETURN_IF_ERROR(ApplyAppTransaction(*context.txn, options));
   delta::OptimisticTransaction& txn = *context.txn;
-  if (AlreadyApplied(txn, options)) return DeltaWriteResult{txn.read_version(), true};
+  if (AlreadyApplied(txn, options)) return SkippedWrite(txn.read_version());
   const delta::MetadataAction& metadata = txn.metadata();
   auto mode = metadata.configuration.find("delta.columnMapping.mode");
   context.column_mapping = mode != metadata.configuration.end() && mode->second != "none";
@@ -1208,7 +1201,7 @@ Result<DeltaWriteResult> DeltaWriter::Merge(std::string_view location, const Del
   TARN_ASSIGN_OR_RETURN(context.txn, table->table->StartTransaction());
   TARN_RETURN_IF_ERROR(ApplyAppTransaction(*context.txn, options));
   delta::OptimisticTransaction& txn = *context.txn;
-  if (AlreadyApplied(txn, options)) return DeltaWriteResult{txn.read_version(), true};
+  if (AlreadyApplied(txn, options)) return SkippedWrite(txn.read_version());
   const delta::MetadataAction& metadata = txn.metadata();
   auto mode = metadata.configuration.find("delta.columnMapping.mode");
   context.column_mapping = mode != metadata.configuration.end() && mode->second != "none";
@@ -1501,7 +1494,7 @@ Result<DeltaWriteResult> DeltaWriter::Optimize(std::string_view location, const 
     };
   }
   TARN_ASSIGN_OR_RETURN(delta::OptimizePlan plan, delta::PlanOptimize(snapshot, plan_options));
-  if (plan.bins.empty()) return DeltaWriteResult{txn.read_version(), true};
+  if (plan.bins.empty()) return SkippedWrite(txn.read_version());
   TARN_ASSIGN_OR_RETURN(context.scan, BuildTargetScan(*context.session, *table, snapshot));
   std::map<std::string_view, int64_t> index_of;
   for (size_t i = 0; i < context.scan.files.size(); i++) index_of[context.scan.files[i]->path] = static_cast<int64_t>(i);

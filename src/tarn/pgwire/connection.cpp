@@ -184,6 +184,10 @@ struct Statement {
   bool empty = false;
   Command command;
   std::unique_ptr<engine::PreparedStatement> prepared;  // engine statements from Parse
+  bool in_session = false;  // from Parse, run by the SQL session at Execute with parameters inlined
+  std::string prepared_sql;  // what `prepared` was prepared from
+  std::string translated;    // its engine text then (catalog tables resolved to Delta scans)
+  bool just_prepared = false;  // not executed since it was prepared
   std::vector<int32_t> param_oids;
   std::vector<engine::Column> columns;
   bool returns_rows = false;
@@ -467,7 +471,7 @@ class Connection {
     if (database_.empty()) database_ = user_;
     if (!Authenticate()) return false;
 
-    auto backend = ctx_.backends();
+    auto backend = ctx_.backends(database_);
     if (!backend.ok()) {
       SendFatal("53300", "cannot open a session: " + backend.status().message());
       return false;
@@ -908,6 +912,31 @@ class Connection {
     return true;
   }
 
+  // The SQL session answers Delta writes (INSERT/UPDATE/DELETE/MERGE, CREATE TABLE AS, COPY INTO) with
+  // Databricks' counts row (num_affected_rows, ...); PostgreSQL clients expect the count in the command tag and no
+  // rows. Returns the count and consumes `stream` when it is such a result; nullopt otherwise (stream untouched).
+  std::optional<int64_t> TakeAffectedRows(const std::string& keyword, engine::ResultStream& stream, Status& err) {
+    if (keyword != "insert" && keyword != "update" && keyword != "delete" && keyword != "merge" &&
+        keyword != "create" && keyword != "copy") {
+      return std::nullopt;
+    }
+    const auto& cols = stream.columns();
+    if (cols.empty() || cols[0].name != "num_affected_rows") return std::nullopt;
+    int64_t n = 0;
+    executing_.store(true);
+    while (true) {
+      auto chunk = stream.Next();
+      if (!chunk.ok()) {
+        err = chunk.status();
+        break;
+      }
+      if (!*chunk) break;
+      if ((*chunk)->num_rows() > 0 && !(*chunk)->IsNull(0, 0)) n = (*chunk)->GetInt64(0, 0);
+    }
+    executing_.store(false);
+    return n;
+  }
+
   std::string CompletionTag(const Portal& p, const Command& cmd) {
     int64_t n = p.kind == ResultKind::kChangedRows ? p.rows_changed : p.rows_sent;
     switch (p.statement_type) {
@@ -1002,6 +1031,13 @@ class Connection {
       Result<std::unique_ptr<engine::ResultStream>> stream = Error(ErrorCode::kInternal, "not executed");
       if (stmt.prepared) {
         DrainActive();  // another portal of this statement may still stream; rebinding must not disturb it
+        Status fresh = RefreshPrepared(stmt);
+        if (!fresh.ok()) {
+          executing_.store(false);
+          SendError(fresh, stmt.sql, offset, query);
+          portal.finished = true;
+          return false;
+        }
         stmt.prepared->ClearBindings();
         Status bound;
         for (size_t i = 0; i < portal.params.size() && bound.ok(); i++) {
@@ -1014,6 +1050,9 @@ class Connection {
           return false;
         }
         stream = backend_->Execute(*stmt.prepared);
+      } else if (stmt.in_session) {
+        auto text = InlineParams(stmt.sql, portal.params, stmt.param_oids);
+        stream = text.ok() ? backend_->Execute(*text) : Result<std::unique_ptr<engine::ResultStream>>(text.status());
       } else {
         stream = backend_->Execute(stmt.command.rewritten.empty() ? stmt.sql : stmt.command.rewritten);
       }
@@ -1027,6 +1066,29 @@ class Connection {
       portal.kind = portal.stream->result_kind();
       portal.statement_type = portal.stream->statement_type();
       portal.rows_changed = portal.stream->rows_changed();
+      if (portal.kind == ResultKind::kQueryResult) {
+        Status err;
+        std::optional<int64_t> affected = TakeAffectedRows(stmt.command.keyword, *portal.stream, err);
+        if (!err.ok()) {
+          portal.finished = true;
+          SendError(err, stmt.sql, offset, query);
+          return false;
+        }
+        if (affected) {
+          portal.stream.reset();
+          portal.kind = ResultKind::kChangedRows;
+          portal.rows_changed = *affected;
+          const std::string& kw = stmt.command.keyword;
+          portal.statement_type = kw == "insert"   ? StatementType::kInsert
+                                  : kw == "update" ? StatementType::kUpdate
+                                  : kw == "delete" ? StatementType::kDelete
+                                  : kw == "copy"   ? StatementType::kCopy
+                                                   : portal.statement_type;  // CREATE TABLE AS: "SELECT n"
+          portal.finished = true;
+          writer_.CommandComplete(CompletionTag(portal, stmt.command));
+          return true;
+        }
+      }
       if (portal.kind != ResultKind::kQueryResult || !ReturnsRows(portal.statement_type, portal.stream->columns())) {
         // DML without RETURNING and DDL: no rows on the wire. Drain so the statement runs to its end.
         Status err;
@@ -1723,7 +1785,8 @@ class Connection {
       SendError(probe.status());
       return false;
     }
-    size_t ncols = (*probe)->columns().size();
+    std::vector<engine::Column> target_columns = (*probe)->columns();
+    size_t ncols = target_columns.size();
     probe->reset();
     std::error_code ec;
     std::string path = (std::filesystem::temp_directory_path(ec) / ("tarn-pgwire-copy-" + RandomHex(12) + ".csv")).string();
@@ -1816,17 +1879,24 @@ class Connection {
     }
     std::fclose(file);
     file = nullptr;
+    // INSERT ... SELECT from the spooled CSV: the SQL session writes Delta tables (and DuckDB temp tables) this way.
     std::string options;
     if (text) {
-      options = "FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULL '', ALLOW_QUOTED_NULLS false";
+      options = "header = false, delim = ',', quote = '\"', escape = '\"', nullstr = ''";
     } else {
-      options = fmt::format("FORMAT csv, HEADER {}, DELIMITER {}, QUOTE {}, ESCAPE {}, NULL {}, ALLOW_QUOTED_NULLS false",
+      options = fmt::format("header = {}, delim = {}, quote = {}, escape = {}, nullstr = {}",
                             spec.header ? "true" : "false", SqlQuote(std::string(1, spec.delimiter)),
                             SqlQuote(std::string(1, spec.quote)), SqlQuote(std::string(1, spec.escape)),
                             SqlQuote(spec.null_string));
     }
-    std::string copy_sql = "COPY " + spec.table + (spec.columns.empty() ? "" : " " + spec.columns) + " FROM " +
-                           SqlQuote(path) + " (" + options + ")";
+    std::string column_types;
+    for (size_t i = 0; i < target_columns.size(); i++) {
+      if (i > 0) column_types += ", ";
+      column_types += fmt::format("'c{}': {}", i, SqlQuote(target_columns[i].type.ToString()));
+    }
+    std::string copy_sql = "INSERT INTO " + spec.table + (spec.columns.empty() ? "" : " " + spec.columns) +
+                           " SELECT * FROM read_csv(" + SqlQuote(path) + ", " + options +
+                           ", allow_quoted_nulls = false, auto_detect = false, columns = {" + column_types + "})";
     executing_.store(true);
     auto result = backend_->Execute(copy_sql);
     executing_.store(false);
@@ -1835,6 +1905,12 @@ class Connection {
       return false;
     }
     int64_t n = (*result)->rows_changed();
+    Status count_error;
+    if (auto affected = TakeAffectedRows("insert", **result, count_error)) n = *affected;
+    if (!count_error.ok()) {
+      SendError(count_error);
+      return false;
+    }
     writer_.CommandComplete(fmt::format("COPY {}", n));
     return true;
   }
@@ -1871,15 +1947,25 @@ class Connection {
         SendErrorState("25P02", AbortedTransaction().message(), true);
         return;
       }
-      if (stmt->command.kind == Command::Kind::kEngine) {
+      bool engine_show = stmt->command.kind == Command::Kind::kShow && stmt->command.name != "all" &&
+                         FindGuc(stmt->command.name) == nullptr && gucs_.count(stmt->command.name) == 0;
+      if ((stmt->command.kind == Command::Kind::kEngine || engine_show) && backend_->RunsInSession(m.query)) {
+        // Catalog DDL, USE, SHOW/DESCRIBE and Delta writes: the SQL session runs them at Execute.
+        if (!PrepareInSession(*stmt, m)) return;
+      } else if (stmt->command.kind == Command::Kind::kEngine) {
         executing_.store(true);
-        auto prepared = backend_->Prepare(stmt->command.rewritten.empty() ? m.query : stmt->command.rewritten);
+        stmt->prepared_sql = stmt->command.rewritten.empty() ? m.query : stmt->command.rewritten;
+        auto translated = backend_->Translate(stmt->prepared_sql);
+        auto prepared = translated.ok() ? backend_->Prepare(stmt->prepared_sql)
+                                        : Result<std::unique_ptr<engine::PreparedStatement>>(translated.status());
         executing_.store(false);
         if (!prepared.ok()) {
           ExtendedError(prepared.status(), m.query);
           return;
         }
+        stmt->translated = std::move(*translated);
         stmt->prepared = std::move(*prepared);
+        stmt->just_prepared = true;
         size_t n = std::max(stmt->prepared->NumParams(), m.param_types.size());
         for (size_t i = 0; i < n; i++) {
           int32_t oid = i < m.param_types.size() ? m.param_types[i] : 0;
@@ -1921,6 +2007,54 @@ class Connection {
     }
     statements_[m.name] = std::move(stmt);
     writer_.ParseComplete();
+  }
+
+  // A prepared query over catalog tables holds the Delta scans (file lists) of the table versions at prepare time:
+  // prepare it again before each later execution so it reads the latest data. Queries without catalog names
+  // (the translation is the text itself) keep their plan. Call with no stream open (after DrainActive).
+  Status RefreshPrepared(Statement& stmt) {
+    if (stmt.prepared_sql.empty()) return Status::OK();
+    if (stmt.just_prepared) {
+      stmt.just_prepared = false;
+      return Status::OK();
+    }
+    TARN_ASSIGN_OR_RETURN(std::string now, backend_->Translate(stmt.prepared_sql));
+    if (now == stmt.prepared_sql && stmt.translated == stmt.prepared_sql) return Status::OK();
+    TARN_ASSIGN_OR_RETURN(stmt.prepared, backend_->Prepare(stmt.prepared_sql));
+    stmt.translated = std::move(now);
+    return Status::OK();
+  }
+
+  // Parse of a statement the SQL session runs itself (no engine prepare). SHOW/DESCRIBE are read-only: they run
+  // once now so Describe can report their columns. Returns false after an error (already reported).
+  bool PrepareInSession(Statement& stmt, const ParseMessage& m) {
+    stmt.in_session = true;
+    stmt.command.kind = Command::Kind::kEngine;
+    if (stmt.command.tag.empty()) stmt.command.tag = "SHOW";
+    size_t n = std::max(CountParams(m.query), m.param_types.size());
+    for (size_t i = 0; i < n; i++) {
+      int32_t oid = i < m.param_types.size() ? m.param_types[i] : 0;
+      stmt.param_oids.push_back(oid == 0 ? oid::kText : oid);
+    }
+    std::string keyword = stmt.command.keyword;
+    if (keyword != "show" && keyword != "describe" && keyword != "desc") return true;
+    std::vector<engine::ParamValue> nulls(n, engine::ParamValue{std::monostate{}});
+    auto text = InlineParams(m.query, nulls);
+    if (!text.ok()) {
+      ExtendedError(text.status(), m.query);
+      return false;
+    }
+    executing_.store(true);
+    auto stream = backend_->Execute(*text);
+    executing_.store(false);
+    if (!stream.ok()) {
+      ExtendedError(stream.status(), m.query);
+      return false;
+    }
+    stmt.columns = (*stream)->columns();
+    (*stream)->Close();
+    stmt.returns_rows = !stmt.columns.empty();
+    return true;
   }
 
   // Columns a statement will produce, resolved now (FETCH looks at its cursor).

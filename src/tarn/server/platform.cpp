@@ -112,6 +112,7 @@ class PlatformImpl final : public Platform {
     engine::DatabaseOptions engine_options;
     engine_options.threads = config.threads;
     engine_options.memory_limit = config.memory_limit;
+    engine_options.dbfs_root = data_dir_->DbfsRoot();
     TARN_ASSIGN_OR_RETURN(engine_, engine::Database::Open(engine_options));
     TARN_ASSIGN_OR_RETURN(dbfs_, storage::DbfsFileSystem::Open(data_dir_->DbfsRoot()));
     // The SQL catalog (main.default on first start) and the warehouse SQL sessions come from.
@@ -139,7 +140,8 @@ class PlatformImpl final : public Platform {
     sql_options.tls_cert_file = config.tls_cert_file;
     sql_options.tls_key_file = config.tls_key_file;
     sql_options.auth = config.sql_cleartext_over_tls ? pgwire::AuthMethod::kPassword : pgwire::AuthMethod::kScramSha256;
-    TARN_ASSIGN_OR_RETURN(sql_, pgwire::Server::Create(sql_options, *tokens_, pgwire::EngineBackendFactory(*engine_)));
+    TARN_ASSIGN_OR_RETURN(sql_,
+                          pgwire::Server::Create(sql_options, *tokens_, pgwire::WarehouseBackendFactory(*warehouse_)));
     sql_->Start();
     http_->Start();
     int64_t t3 = MonotonicNanos();

@@ -62,7 +62,7 @@ int64_t PeakRssKb() {
 }
 
 TEST(DatabaseTest, AppliesThreadsAndMemoryLimit) {
-  auto db = OpenDb({.path = "", .threads = 3, .memory_limit = "512MB"});
+  auto db = OpenDb({.path = "", .threads = 3, .memory_limit = "512MB", .dbfs_root = ""});
   ASSERT_NE(db, nullptr);
   auto session = Connect(*db);
   ASSERT_NE(session, nullptr);
@@ -73,10 +73,10 @@ TEST(DatabaseTest, AppliesThreadsAndMemoryLimit) {
 }
 
 TEST(DatabaseTest, RejectsBadOptions) {
-  auto negative = Database::Open({.path = "", .threads = -2, .memory_limit = ""});
+  auto negative = Database::Open({.path = "", .threads = -2, .memory_limit = "", .dbfs_root = ""});
   ASSERT_FALSE(negative.ok());
   EXPECT_EQ(negative.status().code(), ErrorCode::kInvalidParameterValue);
-  auto bad_memory = Database::Open({.path = "", .threads = 0, .memory_limit = "lots"});
+  auto bad_memory = Database::Open({.path = "", .threads = 0, .memory_limit = "lots", .dbfs_root = ""});
   ASSERT_FALSE(bad_memory.ok());
   EXPECT_EQ(bad_memory.status().code(), ErrorCode::kInvalidParameterValue) << bad_memory.status().ToString();
 }
@@ -86,7 +86,7 @@ TEST(DatabaseTest, PersistsToFileAndConnectsFromManyThreads) {
   std::remove(path.c_str());
   std::remove((path + ".wal").c_str());
   {
-    auto db = OpenDb({.path = path, .threads = 0, .memory_limit = ""});
+    auto db = OpenDb({.path = path, .threads = 0, .memory_limit = "", .dbfs_root = ""});
     ASSERT_NE(db, nullptr);
     std::vector<std::thread> threads;
     std::atomic<int> ok{0};
@@ -101,7 +101,7 @@ TEST(DatabaseTest, PersistsToFileAndConnectsFromManyThreads) {
     auto session = Connect(*db);
     ASSERT_TRUE(Rows(*session, "CREATE TABLE t AS SELECT 42 AS x").ok());
   }
-  auto db = OpenDb({.path = path, .threads = 0, .memory_limit = ""});
+  auto db = OpenDb({.path = path, .threads = 0, .memory_limit = "", .dbfs_root = ""});
   ASSERT_NE(db, nullptr);
   auto session = Connect(*db);
   EXPECT_EQ(Scalar(*session, "SELECT x FROM t"), "42");
@@ -109,7 +109,7 @@ TEST(DatabaseTest, PersistsToFileAndConnectsFromManyThreads) {
 }
 
 TEST(SessionTest, StreamsLargeResultChunkByChunk) {
-  auto db = OpenDb({.path = "", .threads = 2, .memory_limit = ""});
+  auto db = OpenDb({.path = "", .threads = 2, .memory_limit = "", .dbfs_root = ""});
   auto session = Connect(*db);
   // ~300 MB of text if it were materialised; streaming keeps only a few chunks alive.
   auto stream = session->Execute("SELECT i, repeat('x', 100) || i::VARCHAR AS s FROM range(3000000) t(i)");
@@ -165,7 +165,7 @@ TEST(SessionTest, StreamOutlivingSessionIsClosed) {
 }
 
 TEST(SessionTest, InterruptCancelsLongQuery) {
-  auto db = OpenDb({.path = "", .threads = 2, .memory_limit = ""});
+  auto db = OpenDb({.path = "", .threads = 2, .memory_limit = "", .dbfs_root = ""});
   auto session = Connect(*db);
   std::atomic<bool> finished{false};
   std::atomic<bool> saw_bad_progress{false};
@@ -190,7 +190,7 @@ TEST(SessionTest, InterruptCancelsLongQuery) {
 }
 
 TEST(SessionTest, ProgressIsReadableDuringQuery) {
-  auto db = OpenDb({.path = "", .threads = 2, .memory_limit = ""});
+  auto db = OpenDb({.path = "", .threads = 2, .memory_limit = "", .dbfs_root = ""});
   auto session = Connect(*db);
   EXPECT_EQ(session->Progress(), -1);
   std::atomic<bool> finished{false};

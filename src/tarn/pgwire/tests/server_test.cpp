@@ -10,7 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "tarn/base/crypto.hpp"
@@ -19,6 +21,9 @@
 #include "tarn/identity/user_store.hpp"
 #include "tarn/meta/sqlite_meta_store.hpp"
 #include "tarn/pgwire/protocol.hpp"
+#include "tarn/pgwire/query_backend.hpp"
+#include "tarn/catalog/catalog.hpp"
+#include "tarn/sql/warehouse.hpp"
 
 namespace tarn::pgwire {
 namespace {
@@ -58,10 +63,10 @@ class Client {
     m += body;
     Raw(m);
   }
-  void Startup(const std::string& user) {
+  void Startup(const std::string& user, const std::string& database = "main") {
     std::string body;
     AppendInt32(body, kProtocolVersion3);
-    body += std::string("user\0", 5) + user + '\0' + std::string("database\0main\0\0", 15);
+    body += std::string("user\0", 5) + user + '\0' + std::string("database\0", 9) + database + '\0' + '\0';
     std::string m;
     AppendInt32(m, static_cast<int32_t>(body.size() + 4));
     Raw(m + body);
@@ -103,8 +108,8 @@ class Client {
     }
   }
   // SCRAM-SHA-256 client; returns the final messages through ReadyForQuery (or the error).
-  std::vector<Msg> Login(const std::string& user, const std::string& password) {
-    Startup(user);
+  std::vector<Msg> Login(const std::string& user, const std::string& password, const std::string& database = "main") {
+    Startup(user, database);
     Msg sasl = Read();
     if (sasl.type != 'R' || ReadInt32(sasl.body.data()) != 10) return {sasl};
     std::string nonce = "clientnonce123";
@@ -213,7 +218,7 @@ class PgWireServerTest : public ::testing::Test {
     db_ = std::move(*db);
     ServerOptions options;
     options.port = 0;
-    auto server = Server::Create(options, *tokens_, EngineBackendFactory(*db_));
+    auto server = Server::Create(options, *tokens_, MakeBackends());
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
     server_->Start();
@@ -221,10 +226,12 @@ class PgWireServerTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->Stop();
   }
-  std::unique_ptr<Client> Connect() {
+  // The connections' SQL backend: plain engine sessions (protocol tests).
+  virtual BackendFactory MakeBackends() { return EngineBackendFactory(*db_); }
+  std::unique_ptr<Client> Connect(const std::string& database = "main") {
     auto c = std::make_unique<Client>(server_->port());
     EXPECT_TRUE(c->connected());
-    auto msgs = c->Login("token", token_);
+    auto msgs = c->Login("token", token_, database);
     EXPECT_FALSE(msgs.empty());
     if (!msgs.empty()) {
       EXPECT_EQ(msgs.back().type, 'Z') << msgs.back().Field('M');
@@ -237,6 +244,9 @@ class PgWireServerTest : public ::testing::Test {
   std::unique_ptr<identity::TokenService> tokens_;
   std::string token_;
   std::unique_ptr<engine::Database> db_;
+  std::filesystem::path dir_;                      // warehouse fixture: the data directory
+  std::unique_ptr<catalog::Catalog> catalog_;      // warehouse fixture
+  std::unique_ptr<sql::Warehouse> warehouse_;      // warehouse fixture
   std::unique_ptr<Server> server_;
 };
 
@@ -542,6 +552,113 @@ TEST_F(PgWireServerTest, ProtocolViolationGetsErrorAndClose) {
   // The server keeps serving others.
   auto d = Connect();
   EXPECT_EQ(Types(d->Query("SELECT 1")), "TDCZ");
+}
+
+}  // namespace
+}  // namespace tarn::pgwire
+
+namespace tarn::pgwire {
+namespace {
+
+// The production backend: Databricks SQL sessions of a warehouse (catalog tables are Delta tables on disk).
+class PgWireWarehouseTest : public PgWireServerTest {
+ protected:
+  BackendFactory MakeBackends() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tarn_pgwire_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "dbfs");
+    auto catalog = catalog::Catalog::Open(*store_, {(dir_ / "dbfs").string(), nullptr});
+    EXPECT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(catalog).value();
+    auto warehouse = sql::Warehouse::Open(*db_, *catalog_);
+    EXPECT_TRUE(warehouse.ok()) << warehouse.status().ToString();
+    warehouse_ = std::move(warehouse).value();
+    return WarehouseBackendFactory(*warehouse_);
+  }
+  void TearDown() override {
+    PgWireServerTest::TearDown();
+    server_.reset();
+    warehouse_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+};
+
+TEST_F(PgWireWarehouseTest, DeltaTablesThroughSimpleAndExtendedProtocol) {
+  auto c = Connect();
+  auto msgs = c->Query("CREATE TABLE t (id INT, name STRING); INSERT INTO t VALUES (1, 'a'), (2, 'b')");
+  ASSERT_EQ(Types(msgs), "CCZ") << msgs[0].Field('M');
+  EXPECT_EQ(Tag(msgs[1]), "INSERT 0 2");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "dbfs/user/hive/warehouse/t/_delta_log/00000000000000000001.json"));
+  // Parse/Bind/Execute of a Delta write: the parameters are inlined and the session runs it.
+  c->Send('P', Str("ins") + Str("INSERT INTO main.default.t VALUES ($1, $2)") + I16(2) + I32(23) + I32(25));
+  c->Send('D', "S" + Str("ins"));
+  c->Send('B', Str("") + Str("ins") + I16(0) + I16(2) + I32(1) + "3" + I32(4) + "it's" + I16(0));
+  c->Send('E', Str("") + I32(0));
+  c->Send('S', "");
+  msgs = c->UntilReady();
+  ASSERT_EQ(Types(msgs), "1tn2CZ") << msgs[4].Field('M');
+  EXPECT_EQ(ReadInt16(msgs[1].body.data()), 2);
+  EXPECT_EQ(Tag(msgs[4]), "INSERT 0 1");
+  // A prepared query over a catalog name.
+  c->Send('P', Str("sel") + Str("SELECT id, name FROM t WHERE id >= $1 ORDER BY id") + I16(0));
+  c->Send('D', "S" + Str("sel"));
+  c->Send('B', Str("") + Str("sel") + I16(0) + I16(1) + I32(1) + "2" + I16(0));
+  c->Send('E', Str("") + I32(0));
+  c->Send('S', "");
+  msgs = c->UntilReady();
+  ASSERT_EQ(Types(msgs), "1tT2DDCZ") << msgs[0].Field('M');
+  EXPECT_EQ(RowValues(msgs[4]), (std::vector<std::string>{"2", "b"}));
+  EXPECT_EQ(RowValues(msgs[5]), (std::vector<std::string>{"3", "it's"}));
+  // The prepared query reads the table's latest version at each execution.
+  msgs = c->Query("INSERT INTO t VALUES (4, 'd')");
+  ASSERT_EQ(Types(msgs), "CZ") << msgs[0].Field('M');
+  c->Send('B', Str("") + Str("sel") + I16(0) + I16(1) + I32(1) + "2" + I16(0));
+  c->Send('E', Str("") + I32(0));
+  c->Send('S', "");
+  msgs = c->UntilReady();
+  ASSERT_EQ(Types(msgs), "2DDDCZ") << msgs[0].Field('M');
+  EXPECT_EQ(RowValues(msgs[3]), (std::vector<std::string>{"4", "d"}));
+  // SHOW TABLES through Parse: Describe reports the session's columns.
+  c->Send('P', Str("") + Str("SHOW TABLES") + I16(0));
+  c->Send('D', "S" + Str(""));
+  c->Send('B', Str("") + Str("") + I16(0) + I16(0) + I16(0));
+  c->Send('E', Str("") + I32(0));
+  c->Send('S', "");
+  msgs = c->UntilReady();
+  ASSERT_EQ(Types(msgs), "1tT2DCZ") << msgs[0].Field('M');
+  auto row = RowValues(msgs[4]);
+  EXPECT_NE(std::find(row.begin(), row.end(), "t"), row.end());
+  // Delta writes inside a transaction block are refused by the session (25000), the block then fails.
+  msgs = c->Query("BEGIN; INSERT INTO t VALUES (9, 'x')");
+  ASSERT_EQ(Types(msgs), "CEZ");
+  EXPECT_EQ(msgs[1].Field('C'), "25000");
+  msgs = c->Query("ROLLBACK; SELECT count(*) FROM t");
+  ASSERT_EQ(Types(msgs), "CTDCZ");
+  EXPECT_EQ(RowValues(msgs[2])[0], "4");
+}
+
+TEST_F(PgWireWarehouseTest, StartupDatabaseSelectsCatalogAndVersionIsPostgres15) {
+  auto c = Connect();
+  auto msgs = c->Query("CREATE CATALOG dev; CREATE TABLE dev.default.x (v INT); INSERT INTO dev.default.x VALUES (7)");
+  ASSERT_EQ(Types(msgs), "CCCZ") << msgs[0].Field('M');
+  msgs = c->Query("SELECT version(), pg_catalog.version() LIKE 'PostgreSQL 15.0 (Tarn %'");
+  ASSERT_EQ(Types(msgs), "TDCZ") << msgs[0].Field('M');
+  auto row = RowValues(msgs[1]);
+  EXPECT_EQ(row[0].rfind("PostgreSQL 15.0 (Tarn ", 0), 0u) << row[0];
+  EXPECT_EQ(row[1], "t");
+  auto dev = Connect("dev");
+  msgs = dev->Query("SELECT v FROM x");
+  ASSERT_EQ(Types(msgs), "TDCZ") << msgs[0].Field('M');
+  EXPECT_EQ(RowValues(msgs[1])[0], "7");
+  // A database name that is no catalog (psql defaults to the user name) leaves the session on main.
+  auto other = Connect("token");
+  msgs = other->Query("SELECT v FROM x");
+  ASSERT_EQ(Types(msgs), "EZ");
+  EXPECT_EQ(msgs[0].Field('C'), "42P01");
+  msgs = other->Query("USE CATALOG dev; SELECT v FROM x");
+  ASSERT_EQ(Types(msgs), "CTDCZ") << msgs[0].Field('M');
 }
 
 }  // namespace
