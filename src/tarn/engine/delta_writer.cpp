@@ -662,7 +662,7 @@ struct SourceMapping {
 };
 
 Result<SourceMapping> MapSource(const std::vector<Column>& columns, const delta::Schema& table_schema,
-                                const std::string& source_query) {
+                                const std::string& source_query, bool cast_to_table_types) {
   SourceMapping out;
   std::vector<delta::StructField> fields;
   std::string select;
@@ -676,8 +676,14 @@ Result<SourceMapping> MapSource(const std::vector<Column>& columns, const delta:
     TARN_ASSIGN_OR_RETURN(DataTypePtr type, DeltaTypeOf(column.type, column.name));
     const delta::StructField* existing = table_schema.FindField(column.name);
     delta::StructField field;
+    std::string value = "__tarn_source." + QuoteSqlIdentifier(column.name);
     if (existing != nullptr) {
-      if (!Assignable(*type, *existing->type)) {
+      // VALUES literals: a primitive goes into a STRING column, and DuckDB types a NULL literal as INTEGER.
+      bool literal_fits = cast_to_table_types && (existing->type->kind() == TypeKind::kString ||
+                                                  type->kind() == TypeKind::kInteger);
+      if (literal_fits && !Assignable(*type, *existing->type)) {
+        value = "CAST(" + value + " AS " + DuckTypeOf(*existing->type) + ")";
+      } else if (!Assignable(*type, *existing->type)) {
         return Error(ErrorCode::kSchemaMismatch,
                      "schema mismatch: column `{}` has type {} in the table but {} in the data", existing->name,
                      existing->type->ToString(), type->ToString());
@@ -689,8 +695,7 @@ Result<SourceMapping> MapSource(const std::vector<Column>& columns, const delta:
       field.name = column.name;
       field.type = type;
     }
-    select += (select.empty() ? "" : ", ") + ("__tarn_source." + QuoteSqlIdentifier(column.name) + " AS " +
-                                              QuoteSqlIdentifier(field.name));
+    select += (select.empty() ? "" : ", ") + (value + " AS " + QuoteSqlIdentifier(field.name));
     out.present.push_back(field.name);
     fields.push_back(std::move(field));
   }
@@ -850,7 +855,8 @@ Result<DeltaWriteResult> DeltaWriter::Write(std::string_view location, const Del
     return result;
   }
   TARN_ASSIGN_OR_RETURN(std::vector<Column> columns, DescribeQuery(*session, request.source_query));
-  TARN_ASSIGN_OR_RETURN(SourceMapping source, MapSource(columns, txn->schema(), request.source_query));
+  TARN_ASSIGN_OR_RETURN(SourceMapping source, MapSource(columns, txn->schema(), request.source_query,
+                                                              request.cast_to_table_types));
   TARN_RETURN_IF_ERROR(txn->EnforceSchema(source.data_schema, options.merge_schema));
   const delta::Schema& schema = txn->schema();
   const delta::MetadataAction& metadata = txn->metadata();

@@ -71,6 +71,10 @@ struct DeltaWrite {
   /// query lacks are written as NULL; a type that differs from the table's is cast when the cast cannot lose data
   /// (integer widening, float to double, int to decimal/double), else kSchemaMismatch naming the column.
   std::string source_query;
+  /// Positional INSERT ... VALUES: besides the assignable types, a primitive literal fits a STRING column and an
+  /// INTEGER-typed column (DuckDB's type for NULL literals) is cast to the table's type, so NULL or 5 go into a
+  /// STRING column as in Spark. A value that does not convert fails the write and nothing is committed.
+  bool cast_to_table_types = false;
   /// kOverwrite only: replaceWhere predicate (SQL over table columns). Rows of the table matching it are replaced:
   /// files whose rows all match are removed, other rows of partially matching files are rewritten; every new row
   /// must satisfy it (else kConstraintViolation, nothing committed). Empty: replace the whole table.

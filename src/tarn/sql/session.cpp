@@ -1418,6 +1418,7 @@ class StatementRunner {
     }
     if (c.AtEnd()) return c.SyntaxError("INSERT needs VALUES or a query");
     TARN_ASSIGN_OR_RETURN(std::string query, ResolveRange(c.pos(), t_.size()));
+    bool values = c.Is("VALUES") && !by_name;
     if (c.Is("VALUES")) query = "SELECT * FROM (" + query + ")";
     if (!by_name) {
       if (columns.empty()) {
@@ -1431,6 +1432,7 @@ class StatementRunner {
     engine::DeltaWrite request;
     request.mode = overwrite ? engine::DeltaWrite::Mode::kOverwrite : engine::DeltaWrite::Mode::kAppend;
     request.source_query = query;
+    request.cast_to_table_types = values;  // VALUES literals take the column types (Spark's inline tables)
     request.replace_where = replace_where;
     TARN_ASSIGN_OR_RETURN(auto result, warehouse_.writer().Write(target->location, request));
     return CountsResult({{"num_affected_rows", result.num_output_rows}, {"num_inserted_rows", result.num_output_rows}});

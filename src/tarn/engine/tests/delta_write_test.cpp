@@ -510,8 +510,12 @@ TEST_F(DeltaWriteTest, OptimizeBinPacksSmallFilesPerPartition) {
   std::string line;
   while (std::getline(in, line)) {
     auto json = nlohmann::json::parse(line);
-    if (json.contains("add")) EXPECT_FALSE(json["add"]["dataChange"].get<bool>());
-    if (json.contains("remove")) EXPECT_FALSE(json["remove"]["dataChange"].get<bool>());
+    if (json.contains("add")) {
+      EXPECT_FALSE(json["add"]["dataChange"].get<bool>());
+    }
+    if (json.contains("remove")) {
+      EXPECT_FALSE(json["remove"]["dataChange"].get<bool>());
+    }
   }
   // Then everything; a second run has nothing to do.
   ASSERT_TRUE(writer_->Optimize(root_, DeltaOptimize{}).has_value());
