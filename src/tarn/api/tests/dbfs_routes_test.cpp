@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "tarn/api/tests/api_test_env.hpp"
-#include "tarn/api/tests/dbfs_test_dir.hpp"
+#include "tarn/storage/tests/dbfs_test_dir.hpp"
 #include "tarn/base/crypto.hpp"
 
 namespace tarn::api {
@@ -14,6 +14,7 @@ namespace {
 using nlohmann::json;
 using http::Method;
 using storage::DbfsFileSystem;
+using storage::TempDir;
 
 class DbfsRoutesTest : public ApiTestEnv {
  protected:

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "tarn/api/tests/api_test_env.hpp"
-#include "tarn/api/tests/dbfs_test_dir.hpp"
+#include "tarn/storage/tests/dbfs_test_dir.hpp"
 #include "tarn/base/crypto.hpp"
 
 namespace tarn::api {
@@ -15,6 +15,7 @@ namespace {
 
 using http::Method;
 using storage::DbfsFileSystem;
+using storage::TempDir;
 
 // Percent-encodes a page token for a query string.
 std::string PercentEncodeToken(const std::string& token) {
