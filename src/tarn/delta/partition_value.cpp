@@ -254,4 +254,12 @@ Result<Scalar> ParsePartitionValue(std::optional<std::string_view> raw, const Da
   }
 }
 
+std::string PartitionValueKey(const std::map<std::string, std::string>& configuration, const Schema& schema,
+                              std::string_view column) {
+  auto mode = configuration.find("delta.columnMapping.mode");
+  if (mode == configuration.end() || (mode->second != "name" && mode->second != "id")) return std::string(column);
+  const StructField* field = schema.FindField(column);
+  return field != nullptr ? field->PhysicalName() : std::string(column);
+}
+
 }  // namespace tarn::delta

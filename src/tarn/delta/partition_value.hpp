@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ struct Scalar {
 /// and a 'Z' or ±HH:MM offset. Malformed or out-of-range text is kInvalidTextRepresentation; nested types are
 /// kFeatureNotSupported.
 Result<Scalar> ParsePartitionValue(std::optional<std::string_view> raw, const DataType& type);
+
+/// The partitionValues key of partition column `column` (a logical name): its physical name when the table uses
+/// column mapping (`delta.columnMapping.mode` name or id, PROTOCOL.md "Column Mapping"), else `column` itself.
+std::string PartitionValueKey(const std::map<std::string, std::string>& configuration, const Schema& schema,
+                              std::string_view column);
 
 /// Days since 1970-01-01 for a proleptic Gregorian date.
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -127,17 +128,22 @@ void CheckPartitionValues(Checker& checker, const json& values, std::string_view
     if (!it->is_string() && !it->is_null()) checker.Fail("{}.partitionValues.{} must be a string or null", action, it.key());
   }
   if (metadata == nullptr) return;
-  std::set<std::string> expected(metadata->partition_columns.begin(), metadata->partition_columns.end());
+  // Keys are the partition columns' physical names under column mapping, else their names (key -> column).
+  std::map<std::string, std::string> expected;
+  for (const std::string& column : metadata->partition_columns) {
+    expected[schema != nullptr ? PartitionValueKey(metadata->configuration, *schema, column) : column] = column;
+  }
   std::set<std::string> actual;
   for (auto it = values.begin(); it != values.end(); ++it) actual.insert(it.key());
-  if (expected != actual) {
+  if (expected.size() != actual.size() ||
+      !std::all_of(actual.begin(), actual.end(), [&](const std::string& key) { return expected.count(key) > 0; })) {
     checker.Fail("{}.partitionValues keys do not match the partition columns", action);
     return;
   }
   if (schema == nullptr) return;
   for (auto it = values.begin(); it != values.end(); ++it) {
     if (!it->is_string()) continue;
-    const StructField* field = schema->FindField(it.key());
+    const StructField* field = schema->FindField(expected[it.key()]);
     if (field == nullptr) continue;
     std::string value = it->get<std::string>();
     auto parsed = ParsePartitionValue(std::string_view(value), *field->type);

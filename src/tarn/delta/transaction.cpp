@@ -341,7 +341,7 @@ Status OptimisticTransaction::ValidateBeforeCommit() {
                    add.path, add.partition_values.size(), partition_columns.size());
     }
     for (const std::string& column : partition_columns) {
-      auto value = FindMapEntry(add.partition_values, column);
+      auto value = FindMapEntry(add.partition_values, PartitionValueKey(metadata().configuration, schema(), column));
       if (!value) {
         return Error(ErrorCode::kInvalidParameterValue, "{}: file {} has no value for partition column {}",
                      table_.label(), add.path, column);

@@ -427,11 +427,10 @@ Result<WrittenFiles> WriteDataFiles(Session& session, const WriteTarget& target,
   stats_options.partition_columns = target.partition_columns;
   stats_options.use_physical_names = target.column_mapping;
   int64_t now = NowMillis();
-  // partitionValues keys. PROTOCOL.md wants physical names under column mapping, but delta's transaction and
-  // validator still key them by logical name (the engine's reader accepts both), so logical names it is for now.
+  // partitionValues keys: physical names under column mapping (PROTOCOL.md "Column Mapping").
   std::vector<std::string> partition_keys;
   for (const std::string& partition : target.partition_columns) {
-    partition_keys.push_back(target.schema.FindField(partition)->name);
+    partition_keys.push_back(delta::PartitionValueKey(target.configuration, target.schema, partition));
   }
   WrittenFiles out;
   for (const auto& chunk : chunks) {
@@ -1462,7 +1461,8 @@ Result<DeltaWriteResult> DeltaWriter::Optimize(std::string_view location, const 
       std::string key;
       std::string row;
       for (const delta::StructField* field : fields) {
-        const delta::PartitionValueRef* value = file.FindPartitionValue(field->name);
+        const delta::PartitionValueRef* value =
+            file.FindPartitionValue(delta::PartitionValueKey(metadata.configuration, schema, field->name));
         bool null = value == nullptr || value->is_null;
         key += null ? std::string("\x01") : std::string(value->value) + '\x00';
         row += ", " + (null ? std::string("NULL") : QuoteSqlString(value->value)) + "::" + DuckTypeOf(*field->type);
@@ -1487,8 +1487,10 @@ Result<DeltaWriteResult> DeltaWriter::Optimize(std::string_view location, const 
         if (indexes.count(static_cast<int64_t>(index)) > 0) selected.insert(key);
       }
     }
-    std::vector<std::string> names;
-    for (const delta::StructField* field : fields) names.push_back(field->name);
+    std::vector<std::string> names;  // partitionValues keys
+    for (const delta::StructField* field : fields) {
+      names.push_back(delta::PartitionValueKey(metadata.configuration, schema, field->name));
+    }
     plan_options.partition_filter = [names, selected](const delta::AddAction& add) {
       std::string key;
       for (const std::string& name : names) {

@@ -304,9 +304,22 @@ TEST_F(DeltaWriteTest, ColumnMappingTablesStorePhysicalNames) {
     for (const std::string& column : columns) EXPECT_TRUE(column.starts_with("col-")) << column;
     auto stats = nlohmann::json::parse(file.stats);
     for (const auto& [key, value] : stats["minValues"].items()) EXPECT_TRUE(key.starts_with("col-")) << key;
+    // partitionValues are keyed by the physical name too (PROTOCOL.md "Column Mapping").
+    ASSERT_EQ(file.partition_values.size(), 1u);
+    EXPECT_TRUE(std::string(file.partition_values[0].name).starts_with("col-")) << file.partition_values[0].name;
   }
   EXPECT_EQ(Rows("SELECT id, \"my col\", p FROM " + Table()),
             Rows("SELECT range, 'v' || range, range % 2 FROM range(10)"));
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + Table() + " WHERE p = 1"), std::vector<std::string>{"5"});
+  // Rewrites keep the keys: a DELETE by partition and an OPTIMIZE WHERE on the partition column.
+  auto deleted = writer_->Delete(root_, "p = 0 AND id < 4");
+  ASSERT_TRUE(deleted.has_value()) << deleted.status().ToString();
+  DeltaOptimize optimize;
+  optimize.partition_predicate = "p = 1";
+  auto optimized = writer_->Optimize(root_, optimize);
+  ASSERT_TRUE(optimized.has_value()) << optimized.status().ToString();
+  Validate();
+  EXPECT_EQ(Rows("SELECT id FROM " + Table()), Rows("SELECT range FROM range(10) WHERE NOT (range % 2 = 0 AND range < 4)"));
 }
 
 TEST_F(DeltaWriteTest, TargetFileSizeSplitsFilesAndCheckpointsAreParquet) {
