@@ -1373,15 +1373,40 @@ class StatementRunner {
     if (c.Accept("RESTORE")) return Restore(c);
     if (c.AcceptAll({"MERGE", "INTO"})) return Merge(c);
     if (c.AcceptAll({"COPY", "INTO"})) return CopyInto(c);
-    std::string what;
-    if (c.Accept("OPTIMIZE")) what = "OPTIMIZE";
-    else return std::unique_ptr<engine::ResultStream>();
+    if (c.Accept("OPTIMIZE")) return Optimize(c);
+    return std::unique_ptr<engine::ResultStream>();
+  }
+
+  // OPTIMIZE table [WHERE partition_predicate] [ZORDER BY (col, ...)]: bin-packing through the Delta writer; answers
+  // the table path and the file metrics, as Databricks does.
+  Result<std::unique_ptr<engine::ResultStream>> Optimize(Cursor& c) {
     auto name = detail::ReadQualifiedName(t_, c.pos());
     if (!name) return std::unique_ptr<engine::ResultStream>();
-    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, what));
+    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "OPTIMIZE"));
     if (!target) return std::unique_ptr<engine::ResultStream>();
-    return Error(ErrorCode::kFeatureNotSupported, "{} on Delta table {} is not supported yet", what,
-                 target->full_name());
+    c.set_pos(name->end_token);
+    engine::DeltaOptimize request;
+    if (c.Accept("WHERE")) {
+      size_t end = FindTopLevel(c.pos(), {"ZORDER"});
+      if (end == c.pos()) return c.SyntaxError("OPTIMIZE WHERE needs a predicate");
+      TARN_ASSIGN_OR_RETURN(request.partition_predicate, ResolveRange(c.pos(), std::min(end, t_.size())));
+      c.set_pos(std::min(end, t_.size()));
+    }
+    if (c.AcceptAll({"ZORDER", "BY"})) {
+      bool parenthesized = c.AcceptSymbol("(");
+      while (true) {
+        TARN_ASSIGN_OR_RETURN(auto column, c.Name());
+        request.zorder_by.push_back(column.parts.back());
+        if (!c.AcceptSymbol(",")) break;
+      }
+      if (parenthesized) TARN_RETURN_IF_ERROR(c.ExpectSymbol(")"));
+    }
+    TARN_RETURN_IF_ERROR(c.ExpectEnd());
+    TARN_ASSIGN_OR_RETURN(auto result, warehouse_.writer().Optimize(target->location, request));
+    std::string metrics = "{'numFilesAdded': " + std::to_string(result.num_added_files) +
+                          ", 'numFilesRemoved': " + std::to_string(result.num_removed_files) + "}";
+    return RowsResult({{"path", "VARCHAR"}, {"metrics", "STRUCT(numFilesAdded BIGINT, numFilesRemoved BIGINT)"}},
+                      {{target->location, metrics}});
   }
 
   Result<std::unique_ptr<engine::ResultStream>> Insert(Cursor& c) {
