@@ -652,6 +652,12 @@ Result<std::shared_ptr<DeltaWriter::OpenTable>> DeltaWriter::Open(std::string_vi
 
 namespace {
 
+// True when the table properties turn column mapping on (delta.columnMapping.mode name or id).
+bool UsesColumnMapping(const std::map<std::string, std::string>& configuration) {
+  auto mode = configuration.find("delta.columnMapping.mode");
+  return mode != configuration.end() && mode->second != "none";
+}
+
 // Resolves the source columns against the table schema: the data schema to enforce (table types for existing
 // columns, converted types for new ones) and the rows query with columns renamed to the table's names.
 struct SourceMapping {
@@ -800,8 +806,7 @@ Result<DeltaWriteResult> DeltaWriter::CreateTable(std::string_view location, con
   create.configuration = request.properties;
   create.name = request.name;
   create.description = request.comment;
-  auto mode = request.properties.find("delta.columnMapping.mode");
-  bool column_mapping = mode != request.properties.end() && mode->second != "none";
+  bool column_mapping = UsesColumnMapping(request.properties);
 
   TARN_ASSIGN_OR_RETURN(auto table, Open(root, true));
   if (request.source_query.empty() || column_mapping) {
@@ -859,8 +864,7 @@ Result<DeltaWriteResult> DeltaWriter::Write(std::string_view location, const Del
   TARN_RETURN_IF_ERROR(txn->EnforceSchema(source.data_schema, options.merge_schema));
   const delta::Schema& schema = txn->schema();
   const delta::MetadataAction& metadata = txn->metadata();
-  auto mode = metadata.configuration.find("delta.columnMapping.mode");
-  bool column_mapping = mode != metadata.configuration.end() && mode->second != "none";
+  bool column_mapping = UsesColumnMapping(metadata.configuration);
   WriteTarget target{table->root, schema, metadata.partition_columns, metadata.configuration,
                      options.target_file_size, column_mapping};
 
@@ -975,6 +979,16 @@ struct RewriteContext {
   }
 };
 
+// Starts a copy-on-write rewrite of `table`: an inner session and a transaction on its latest snapshot.
+Result<RewriteContext> StartRewrite(Database& database, delta::DeltaTable& table) {
+  RewriteContext context;
+  context.started_at = NowMillis();
+  TARN_ASSIGN_OR_RETURN(context.session, database.Connect());
+  TARN_ASSIGN_OR_RETURN(context.txn, table.StartTransaction());
+  context.column_mapping = UsesColumnMapping(context.txn->metadata().configuration);
+  return context;
+}
+
 std::string IndexList(const std::vector<int64_t>& files) {
   std::string out;
   for (int64_t file : files) out += (out.empty() ? "" : ", ") + std::to_string(file);
@@ -995,16 +1009,10 @@ std::map<std::string, std::string> RewriteMetrics(const RewriteContext& context,
 Result<DeltaWriteResult> DeltaWriter::Delete(std::string_view location, std::string_view predicate,
                                              const DeltaWriteOptions& options) {
   TARN_ASSIGN_OR_RETURN(auto table, Open(location, false));
-  RewriteContext context;
-  context.started_at = NowMillis();
-  TARN_ASSIGN_OR_RETURN(context.session, database_.Connect());
-  TARN_ASSIGN_OR_RETURN(context.txn, table->table->StartTransaction());
+  TARN_ASSIGN_OR_RETURN(RewriteContext context, StartRewrite(database_, *table->table));
   TARN_RETURN_IF_ERROR(ApplyAppTransaction(*context.txn, options));
   delta::OptimisticTransaction& txn = *context.txn;
   if (AlreadyApplied(txn, options)) return SkippedWrite(txn.read_version());
-  const delta::MetadataAction& metadata = txn.metadata();
-  auto mode = metadata.configuration.find("delta.columnMapping.mode");
-  context.column_mapping = mode != metadata.configuration.end() && mode->second != "none";
   txn.ReadWholeTable();
   int64_t deleted_rows = 0;
   int64_t copied_rows = 0;
@@ -1070,16 +1078,10 @@ Result<DeltaWriteResult> DeltaWriter::Update(std::string_view location, const st
                                              std::string_view predicate, const DeltaWriteOptions& options) {
   if (assignments.empty()) return Error(ErrorCode::kInvalidParameterValue, "UPDATE needs at least one assignment");
   TARN_ASSIGN_OR_RETURN(auto table, Open(location, false));
-  RewriteContext context;
-  context.started_at = NowMillis();
-  TARN_ASSIGN_OR_RETURN(context.session, database_.Connect());
-  TARN_ASSIGN_OR_RETURN(context.txn, table->table->StartTransaction());
+  TARN_ASSIGN_OR_RETURN(RewriteContext context, StartRewrite(database_, *table->table));
   TARN_RETURN_IF_ERROR(ApplyAppTransaction(*context.txn, options));
   delta::OptimisticTransaction& txn = *context.txn;
   if (AlreadyApplied(txn, options)) return SkippedWrite(txn.read_version());
-  const delta::MetadataAction& metadata = txn.metadata();
-  auto mode = metadata.configuration.find("delta.columnMapping.mode");
-  context.column_mapping = mode != metadata.configuration.end() && mode->second != "none";
   const delta::Schema& schema = txn.schema();
   std::map<std::string, std::string> set;  // table column name -> expression
   for (const auto& [column, expr] : assignments) {
@@ -1200,16 +1202,10 @@ Result<DeltaWriteResult> DeltaWriter::Merge(std::string_view location, const Del
     }
   }
   TARN_ASSIGN_OR_RETURN(auto table, Open(location, false));
-  RewriteContext context;
-  context.started_at = NowMillis();
-  TARN_ASSIGN_OR_RETURN(context.session, database_.Connect());
-  TARN_ASSIGN_OR_RETURN(context.txn, table->table->StartTransaction());
+  TARN_ASSIGN_OR_RETURN(RewriteContext context, StartRewrite(database_, *table->table));
   TARN_RETURN_IF_ERROR(ApplyAppTransaction(*context.txn, options));
   delta::OptimisticTransaction& txn = *context.txn;
   if (AlreadyApplied(txn, options)) return SkippedWrite(txn.read_version());
-  const delta::MetadataAction& metadata = txn.metadata();
-  auto mode = metadata.configuration.find("delta.columnMapping.mode");
-  context.column_mapping = mode != metadata.configuration.end() && mode->second != "none";
   const delta::Schema& schema = txn.schema();
   txn.ReadWholeTable();
   TARN_ASSIGN_OR_RETURN(context.scan, BuildTargetScan(*context.session, *table, txn.snapshot()));
@@ -1417,14 +1413,9 @@ namespace tarn::engine {
 Result<DeltaWriteResult> DeltaWriter::Optimize(std::string_view location, const DeltaOptimize& request,
                                                const DeltaWriteOptions& options) {
   TARN_ASSIGN_OR_RETURN(auto table, Open(location, false));
-  RewriteContext context;
-  context.started_at = NowMillis();
-  TARN_ASSIGN_OR_RETURN(context.session, database_.Connect());
-  TARN_ASSIGN_OR_RETURN(context.txn, table->table->StartTransaction());
+  TARN_ASSIGN_OR_RETURN(RewriteContext context, StartRewrite(database_, *table->table));
   delta::OptimisticTransaction& txn = *context.txn;
   const delta::MetadataAction& metadata = txn.metadata();
-  auto mode = metadata.configuration.find("delta.columnMapping.mode");
-  context.column_mapping = mode != metadata.configuration.end() && mode->second != "none";
   const delta::Schema& schema = txn.schema();
   const delta::SnapshotPtr& snapshot = txn.snapshot();
 
