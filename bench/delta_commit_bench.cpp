@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Micro-benchmark: small-append Delta commits per second as the log grows (checkpoints every 10 commits: none,
-// inline after the commit, or on a background thread), next to the bare durable put-if-absent primitive (write +
-// fsync + link + directory fsync) measured after every 1,000-commit window in the same directory, so that machine
-// load affects both alike. Usage: delta_commit_bench [COMMITS_PER_DIR] [OUTPUT_FILE] [DIR...]
-// (default 10000 commits; default dirs: $TMPDIR or /tmp, /dev/shm). TARN_BENCH_MODES=none,inline,background picks
-// the modes.
+// inline after the commit, or on a background thread), next to two bare put-if-absent primitives measured after
+// every 1,000-commit window in the same directory, so that machine load affects all alike: the issue's "write + fsync
+// + link" and ours (the same plus the directory fsync a durable commit needs). First, per directory, every primitive
+// variant (also fdatasync and O_TMPFILE candidates) side by side over interleaved rounds, medians printed.
+// Usage: delta_commit_bench [COMMITS_PER_DIR] [OUTPUT_FILE] [DIR...] (default 10000 commits; default dirs: $TMPDIR or
+// /tmp, /dev/shm). TARN_BENCH_MODES=none,inline,background picks the modes; TARN_BENCH_PRIMITIVE_ROUNDS (default 9,
+// 0 = skip) the rounds of the side-by-side comparison.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <filesystem>
@@ -89,21 +92,56 @@ void Emit(const std::string& line) {
   g_report += line;
 }
 
-// The primitive a LocalObjectStore commit is built from, with the same payload size as a small append commit.
-double PrimitiveOpsPerSecond(const std::string& dir, size_t payload_size) {
+// Durable put-if-absent variants, each creating `kPrimitiveOps` new files of `payload_size` bytes in one directory:
+// the issue's "write + fsync + link" (temp file, write, fsync, link to the final name, unlink the temp; no directory
+// fsync, so the new name is not yet durable), the one LocalObjectStore::PutIfAbsent runs (the same plus an fsync of
+// the directory, which the issue's "fsync of file and directory before a commit counts as done" asks for), and two
+// candidates for a cheaper durable commit (fdatasync instead of fsync; an O_TMPFILE inode linked with linkat).
+enum class Primitive { kIssue, kOurs, kFdatasync, kTmpfile };
+constexpr Primitive kPrimitives[] = {Primitive::kIssue, Primitive::kOurs, Primitive::kFdatasync, Primitive::kTmpfile};
+const char* PrimitiveName(Primitive primitive) {
+  switch (primitive) {
+    case Primitive::kIssue: return "issue primitive: temp+write+fsync+link (no dir fsync)";
+    case Primitive::kOurs: return "ours (PutIfAbsent): temp+write+fsync+link+dir fsync";
+    case Primitive::kFdatasync: return "temp+write+fdatasync+link+dir fsync";
+    case Primitive::kTmpfile: return "O_TMPFILE+write+fdatasync+linkat+dir fsync";
+  }
+  return "";
+}
+
+bool PrimitiveOp(Primitive primitive, const std::string& scratch, int dir_fd, int i, const std::string& payload) {
+  std::string target = scratch + "/" + std::to_string(i) + ".json";
+  auto write_all = [&payload](int fd) {
+    return ::write(fd, payload.data(), payload.size()) == static_cast<ssize_t>(payload.size());
+  };
+  if (primitive == Primitive::kTmpfile) {
+    int fd = ::open(scratch.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0) return false;
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    bool ok = write_all(fd) && ::fdatasync(fd) == 0 &&
+              ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0;
+    ::close(fd);
+    return ok && ::fsync(dir_fd) == 0;
+  }
+  std::string temp = scratch + "/.tmp-" + std::to_string(i);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  bool ok = write_all(fd) && (primitive == Primitive::kFdatasync ? ::fdatasync(fd) : ::fsync(fd)) == 0;
+  ok = ::close(fd) == 0 && ok && ::link(temp.c_str(), target.c_str()) == 0 && ::unlink(temp.c_str()) == 0;
+  return ok && (primitive == Primitive::kIssue || ::fsync(dir_fd) == 0);
+}
+
+double PrimitiveOpsPerSecond(const std::string& dir, size_t payload_size, Primitive primitive) {
   std::string scratch = dir + "/primitive";
+  std::filesystem::remove_all(scratch);
   std::filesystem::create_directories(scratch);
   std::string payload(payload_size, 'x');
   int dir_fd = ::open(scratch.c_str(), O_RDONLY | O_DIRECTORY);
   int64_t start = tarn::MonotonicNanos();
   for (int i = 0; i < kPrimitiveOps; ++i) {
-    std::string temp = scratch + "/.tmp-" + std::to_string(i);
-    std::string target = scratch + "/" + std::to_string(i) + ".json";
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 || ::write(fd, payload.data(), payload.size()) != static_cast<ssize_t>(payload.size()) ||
-        ::fsync(fd) != 0 || ::close(fd) != 0 || ::link(temp.c_str(), target.c_str()) != 0 ||
-        ::unlink(temp.c_str()) != 0 || ::fsync(dir_fd) != 0) {
-      std::perror("primitive");
+    if (!PrimitiveOp(primitive, scratch, dir_fd, i, payload)) {
+      std::perror(PrimitiveName(primitive));
+      ::close(dir_fd);
       return 0;
     }
   }
@@ -111,6 +149,37 @@ double PrimitiveOpsPerSecond(const std::string& dir, size_t payload_size) {
   ::close(dir_fd);
   std::filesystem::remove_all(scratch);
   return kPrimitiveOps / seconds;
+}
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Runs every primitive variant `rounds` times, interleaved (so load changes hit all alike), and prints the medians.
+void ComparePrimitives(const std::string& base_dir, size_t payload_size, int rounds) {
+  std::string dir = base_dir + "/tarn-commit-bench-primitives-" + std::to_string(::getpid());
+  std::vector<std::vector<double>> rates(std::size(kPrimitives));
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t v = 0; v < std::size(kPrimitives); ++v) {
+      size_t index = (v + static_cast<size_t>(round)) % std::size(kPrimitives);  // rotate the order per round
+      rates[index].push_back(PrimitiveOpsPerSecond(dir, payload_size, kPrimitives[index]));
+    }
+  }
+  std::filesystem::remove_all(dir);
+  std::string line = "primitives (" + base_dir + ", " + std::to_string(payload_size) + "-byte files, median of " +
+                     std::to_string(rounds) + " interleaved rounds of " + std::to_string(kPrimitiveOps) + " ops):";
+  double issue = Median(rates[0]);
+  for (size_t v = 0; v < std::size(kPrimitives); ++v) {
+    char part[200];
+    double median = Median(rates[v]);
+    std::snprintf(part, sizeof(part), "\n  %-58s %6.0f ops/s (%.2fx the issue primitive)", PrimitiveName(kPrimitives[v]),
+                  median, issue > 0 ? median / issue : 0.0);
+    line += part;
+  }
+  Emit(line + "\n");
 }
 
 int RunDir(const std::string& base_dir, int commits, Mode mode) {
@@ -142,7 +211,8 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
   }
   size_t commit_bytes = 0;
   std::vector<double> rates;
-  std::vector<double> primitives;
+  std::vector<double> primitives;        // ours: with the directory fsync
+  std::vector<double> issue_primitives;  // the issue's: without it
   const int window = std::min(kWindow, commits);
   int64_t window_start = tarn::MonotonicNanos();
   for (int i = 1; i <= commits; ++i) {
@@ -166,28 +236,39 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
     if (i % window == 0) {
       int64_t now = tarn::MonotonicNanos();
       rates.push_back(window / (static_cast<double>(now - window_start) / 1e9));
-      primitives.push_back(PrimitiveOpsPerSecond(dir, commit_bytes));
+      // Both primitives after each window, in alternating order.
+      if (rates.size() % 2) {
+        primitives.push_back(PrimitiveOpsPerSecond(dir, commit_bytes, Primitive::kOurs));
+        issue_primitives.push_back(PrimitiveOpsPerSecond(dir, commit_bytes, Primitive::kIssue));
+      } else {
+        issue_primitives.push_back(PrimitiveOpsPerSecond(dir, commit_bytes, Primitive::kIssue));
+        primitives.push_back(PrimitiveOpsPerSecond(dir, commit_bytes, Primitive::kOurs));
+      }
       window_start = tarn::MonotonicNanos();
     }
   }
-  std::string line = "delta commit bench (" + base_dir + ", " + ModeName(mode) + "): commits/s (primitive ops/s) per " +
-                     std::to_string(window) + "-commit window:";
+  std::string line = "delta commit bench (" + base_dir + ", " + ModeName(mode) +
+                     "): commits/s (our primitive ops/s / issue primitive ops/s) per " + std::to_string(window) +
+                     "-commit window:";
   double sum = 0;
   double primitive_sum = 0;
   for (size_t w = 0; w < rates.size(); ++w) {
     line += " [" + std::to_string(w * window / 1000) + "k-" + std::to_string((w + 1) * window / 1000) + "k] " +
-            std::to_string(static_cast<int>(rates[w])) + " (" + std::to_string(static_cast<int>(primitives[w])) + ")";
+            std::to_string(static_cast<int>(rates[w])) + " (" + std::to_string(static_cast<int>(primitives[w])) + " / " +
+            std::to_string(static_cast<int>(issue_primitives[w])) + ")";
     sum += rates[w];
     primitive_sum += primitives[w];
   }
   double mean = rates.empty() ? 0 : sum / static_cast<double>(rates.size());
   double primitive = rates.empty() ? 0 : primitive_sum / static_cast<double>(rates.size());
+  double issue_primitive = Median(issue_primitives);
   auto [low, high] = std::minmax_element(rates.begin(), rates.end());
-  char tail[200];
+  char tail[300];
   std::snprintf(tail, sizeof(tail),
-                "; mean %.0f commits/s = %.0f%% of the primitive (%.0f ops/s); slowest/fastest window %.2f; %d "
-                "checkpoints\n",
-                mean, primitive > 0 ? 100.0 * mean / primitive : 0.0, primitive,
+                "; mean %.0f commits/s (median window %.0f) = %.0f%% of our primitive (%.0f ops/s), %.0f%% of the "
+                "issue primitive (median %.0f ops/s); slowest/fastest window %.2f; %d checkpoints\n",
+                mean, Median(rates), primitive > 0 ? 100.0 * mean / primitive : 0.0, primitive,
+                issue_primitive > 0 ? 100.0 * mean / issue_primitive : 0.0, issue_primitive,
                 rates.empty() ? 0.0 : *low / *high, writer.num_written());
   line += tail;
   executor.reset();
@@ -213,7 +294,11 @@ int main(int argc, char** argv) {
     dirs.push_back(std::filesystem::temp_directory_path().string());
     if (std::filesystem::is_directory("/dev/shm")) dirs.emplace_back("/dev/shm");
   }
+  const int rounds = std::getenv("TARN_BENCH_PRIMITIVE_ROUNDS") ? std::atoi(std::getenv("TARN_BENCH_PRIMITIVE_ROUNDS"))
+                                                                  : 9;
   for (const std::string& dir : dirs) {
+    // Same payload size as a small-append commit of the runs below (measured there as ~600-700 bytes).
+    if (rounds > 0) ComparePrimitives(dir, 650, rounds);
     for (Mode mode : modes) {
       if (RunDir(dir, commits, mode) != 0) return 1;
     }

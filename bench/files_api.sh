@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Files API and DBFS list figures against a fresh `tarn up`, side by side with `cp` on the same disk:
-# upload and download of a SIZE_MB file (curl, streaming PUT/GET) and dbfs/list of a directory with NUM_FILES files.
+# upload and download of a SIZE_MB file (curl, streaming PUT/GET, then `tarn fs cp` both ways) and dbfs/list of a directory with NUM_FILES files.
 # Usage: bench/files_api.sh [BUILD_DIR] [SIZE_MB] [NUM_FILES]
 set -euo pipefail
 BUILD_DIR="${1:-build}"
@@ -34,6 +34,20 @@ sync; t1=$(date +%s%N)
 down_ms=$(ms "$t0" "$t1")
 cmp -s "$work/src.bin" "$work/down.bin" || { echo "downloaded bytes differ"; exit 1; }
 echo "${SIZE_MB} MB: cp ${cp_ms} ms; Files API upload ${up_ms} ms ($(( cp_ms * 100 / up_ms ))% of cp speed); download ${down_ms} ms ($(( cp_ms * 100 / down_ms ))% of cp speed)"
+# The same transfers with Tarn's own client, `tarn fs cp` (Files API under /Volumes), against the same cp figure.
+# cp (coreutils 9 on ext4, no reflinks) copies the data in the kernel with copy_file_range; every source is warm.
+export DATABRICKS_HOST="http://127.0.0.1:$port" DATABRICKS_TOKEN="$token"
+t0=$(date +%s%N)
+"$TARN" fs cp --overwrite "$work/src.bin" dbfs:/Volumes/bench/cli.bin
+sync; t1=$(date +%s%N)
+cli_up_ms=$(ms "$t0" "$t1")
+t0=$(date +%s%N)
+"$TARN" fs cp dbfs:/Volumes/bench/cli.bin "$work/cli-down.bin"
+sync; t1=$(date +%s%N)
+cli_down_ms=$(ms "$t0" "$t1")
+cmp -s "$work/src.bin" "$work/cli-down.bin" || { echo "tarn fs cp downloaded bytes differ"; exit 1; }
+rm -f "$work/cli-down.bin" "$work/down.bin" "$work/copy.bin"
+echo "${SIZE_MB} MB: tarn fs cp upload ${cli_up_ms} ms ($(( cp_ms * 100 / cli_up_ms ))% of cp speed); download ${cli_down_ms} ms ($(( cp_ms * 100 / cli_down_ms ))% of cp speed)"
 
 mkdir -p "$work/data/dbfs/many"
 /usr/bin/python3 - "$work/data/dbfs/many" "$NUM_FILES" <<'PY'

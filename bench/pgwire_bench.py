@@ -1,12 +1,23 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""PostgreSQL-wire throughput: Tarn vs a PostgreSQL 15 started here, same data, side by side in one run.
+"""PostgreSQL-wire throughput and latency: Tarn vs a PostgreSQL 15 started here, same data, side by side in one run.
 
-1M rows (int, 32-char md5 text, double): psql `COPY (SELECT ...) TO STDOUT` > /dev/null, psycopg2 SELECT + fetchall,
-and the point-query round trip (`SELECT 1` on one connection). Prints medians and the Tarn/PostgreSQL ratios.
-usage: bench/pgwire_bench.py [REPEATS=5]   (needs build/tarn or TARN_BIN, postgresql-15, psql, python3-psycopg2)
+1M rows (int, 32-char md5 text, double) in both servers (Tarn: a Delta table in the catalog, PostgreSQL: a heap table
+with a primary key). Measured on each server, median of REPEATS runs after a warm-up:
+  copy      psql `COPY (SELECT i, t, d FROM bench_1m) TO STDOUT` > /dev/null
+  fetchall  psycopg2 `SELECT i, t, d FROM bench_1m` + fetchall() (client-side result)
+  stream    psycopg2 named (server-side) cursor, DECLARE/FETCH 10,000 rows at a time, rows/s
+  select1   `SELECT 1` round trips on one psycopg2 connection (simple protocol), per second
+  pk        `SELECT t FROM bench_1m WHERE i = <random>` on one psycopg2 connection, per second
+  pk_prep   the same through pgbench -M prepared (extended protocol, one connection), per second
+Prints each figure and the Tarn/PostgreSQL ratio (time ratio for copy/fetchall: lower is better; rate ratio for the
+others: higher is better).
+usage: bench/pgwire_bench.py [REPEATS=5] [ROWS=1000000]
+  env: TARN_BIN (default build/tarn), BENCH_ONLY=copy,fetchall,... to run a subset
 """
 import os
+import random
+import re
 import shutil
 import socket
 import statistics
@@ -22,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TARN_BIN = os.environ.get("TARN_BIN", str(ROOT / "build" / "tarn"))
 REF_PG = ROOT.parent / "shared" / "clients" / "pg" / "reference_pg.sh"
 REPEATS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-ROWS = 1_000_000
-POINT_QUERIES = 5000
+ROWS = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+RATE_SECONDS = 2.0  # each rate figure runs for about this long
+STREAM_FETCH = 10_000
 
 
 def free_port():
@@ -38,35 +51,125 @@ def timed(fn):
     return time.perf_counter() - t0
 
 
-def measure(name, host, port, user, password, db, setup_sql):
-    env = dict(os.environ, PGPASSWORD=password, PGSSLMODE="disable")
-    base = ["psql", "-X", "-q", "-h", host, "-p", str(port), "-U", user, "-d", db]
-    subprocess.run(base + ["-v", "ON_ERROR_STOP=1", "-c", setup_sql], check=True, env=env)
-    copy_cmd = base + ["-c", "COPY (SELECT i, t, d FROM bench_1m) TO STDOUT"]
-    conn = psycopg2.connect(host=host, port=port, user=user, password=password, dbname=db, sslmode="disable")
-    conn.autocommit = True
+def rate(fn):
+    """Calls fn() (one round trip) for about RATE_SECONDS; returns calls per second."""
+    n = 0
+    t0 = time.perf_counter()
+    deadline = t0 + RATE_SECONDS
+    while True:
+        for _ in range(50):
+            fn()
+        n += 50
+        now = time.perf_counter()
+        if now >= deadline:
+            return n / (now - t0)
+
+
+class Server:
+    def __init__(self, name, host, port, user, password, db):
+        self.name, self.host, self.port, self.user, self.password, self.db = name, host, port, user, password, db
+        self.env = dict(os.environ, PGPASSWORD=password, PGSSLMODE="disable")
+        self.psql = ["psql", "-X", "-q", "-h", host, "-p", str(port), "-U", user, "-d", db]
+
+    def connect(self):
+        conn = psycopg2.connect(host=self.host, port=self.port, user=self.user, password=self.password,
+                                dbname=self.db, sslmode="disable")
+        conn.autocommit = True
+        return conn
+
+
+def measure(srv, setup_sql):
+    args = []
+    for statement in setup_sql:
+        args += ["-c", statement]
+    subprocess.run(srv.psql + ["-v", "ON_ERROR_STOP=1"] + args, check=True, env=srv.env, stdout=subprocess.DEVNULL)
+    conn = srv.connect()
     cur = conn.cursor()
+    rng = random.Random(42)
 
     def copy_out():
-        subprocess.run(copy_cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(srv.psql + ["-c", "COPY (SELECT i, t, d FROM bench_1m) TO STDOUT"], check=True, env=srv.env,
+                       stdout=subprocess.DEVNULL)
 
     def fetchall():
         cur.execute("SELECT i, t, d FROM bench_1m")
         assert len(cur.fetchall()) == ROWS
 
-    def point():
-        for _ in range(POINT_QUERIES):
-            cur.execute("SELECT 1")
-            cur.fetchone()
+    def stream():
+        sconn = srv.connect()
+        sconn.autocommit = False  # a named cursor needs a transaction block (DECLARE ... WITHOUT HOLD)
+        with sconn.cursor(name="bench_stream") as scur:
+            scur.itersize = STREAM_FETCH
+            scur.execute("SELECT i, t, d FROM bench_1m")
+            n = sum(1 for _ in scur)
+        sconn.rollback()
+        sconn.close()
+        assert n == ROWS, n
+
+    def select1():
+        cur.execute("SELECT 1")
+        cur.fetchone()
+
+    def pk():
+        k = rng.randint(1, ROWS)
+        cur.execute("SELECT t FROM bench_1m WHERE i = %s", (k,))
+        assert cur.fetchone() is not None
+
+    def pk_prep():
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write(f"\\set id random(1, {ROWS})\nSELECT t FROM bench_1m WHERE i = :id;\n")
+            script = f.name
+        try:
+            out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", "1", "-T", str(int(RATE_SECONDS)),
+                                  "-f", script, "-h", srv.host, "-p", str(srv.port), "-U", srv.user, srv.db],
+                                 check=True, env=srv.env, capture_output=True, text=True).stdout
+        finally:
+            os.unlink(script)
+        m = re.search(r"tps = ([0-9.]+)", out)
+        return float(m.group(1))
 
     results = {}
-    for label, fn in (("copy", copy_out), ("fetchall", fetchall), ("point", point)):
-        fn()  # warm-up
-        results[label] = statistics.median(timed(fn) for _ in range(REPEATS))
+    for label, fn, kind in (("copy", copy_out, "time"), ("fetchall", fetchall, "time"), ("stream", stream, "rows"),
+                            ("select1", select1, "rate"), ("pk", pk, "rate"), ("pk_prep", pk_prep, "tps")):
+        if ONLY and label not in ONLY:
+            continue
+        if kind == "time":
+            fn()  # warm-up
+            results[label] = statistics.median(timed(fn) for _ in range(REPEATS))
+        elif kind == "rows":
+            fn()
+            results[label] = ROWS / statistics.median(timed(fn) for _ in range(REPEATS))
+        elif kind == "rate":
+            for _ in range(20):
+                fn()
+            results[label] = statistics.median(rate(fn) for _ in range(REPEATS))
+        else:
+            results[label] = statistics.median(fn() for _ in range(REPEATS))
     conn.close()
-    print(f"{name}: COPY TO STDOUT {results['copy']:.3f} s, psycopg2 fetchall {results['fetchall']:.3f} s, "
-          f"SELECT 1 {POINT_QUERIES / results['point']:.0f}/s")
     return results
+
+
+UNITS = {"copy": ("s", "time"), "fetchall": ("s", "time"), "stream": ("rows/s", "rate"),
+         "select1": ("/s", "rate"), "pk": ("/s", "rate"), "pk_prep": ("tps", "rate")}
+
+
+def fmt(label, v):
+    unit, kind = UNITS[label]
+    return f"{v:.3f} {unit}" if kind == "time" else f"{v:,.0f} {unit}"
+
+
+def wait_for_tarn(token_file, sql_port, proc):
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise RuntimeError("tarn up exited early")
+        if token_file.exists() and token_file.read_text().strip():
+            try:
+                socket.create_connection(("127.0.0.1", sql_port), timeout=1).close()
+                return token_file.read_text().strip()
+            except OSError:
+                pass
+        time.sleep(0.1)
+    raise RuntimeError("tarn up did not start")
 
 
 def main():
@@ -74,30 +177,33 @@ def main():
     pg_port = free_port()
     pg_dir = Path(f"/tmp/refpg.{pg_port}")
     subprocess.run([str(REF_PG), "start", str(pg_port), str(pg_dir)], check=True, stdout=subprocess.DEVNULL)
+    # reference_pg.sh logs every statement (harness debugging); a benchmark peer should not pay for that.
+    subprocess.run(["psql", "-X", "-q", "-h", str(pg_dir), "-p", str(pg_port), "-U", "postgres", "-d", "postgres",
+                    "-c", "ALTER SYSTEM SET log_statement = 'none'", "-c", "ALTER SYSTEM SET log_connections = off",
+                    "-c", "SELECT pg_reload_conf()"], check=True, stdout=subprocess.DEVNULL)
     http_port, sql_port = free_port(), free_port()
     log = open(work / "tarn.log", "w")
     tarn = subprocess.Popen([TARN_BIN, "up", "--data", str(work / "data"), "--http-port", str(http_port),
                              "--sql-port", str(sql_port)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        token_file = work / "data" / "admin-token"
-        for _ in range(300):
-            if token_file.exists() and token_file.read_text().strip():
-                try:
-                    socket.create_connection(("127.0.0.1", sql_port), timeout=1).close()
-                    break
-                except OSError:
-                    pass
-            time.sleep(0.1)
-        token = token_file.read_text().strip()
-        pg = measure("PostgreSQL 15", "127.0.0.1", pg_port, "lake", "lakepw", "lakedb",
-                     "DROP TABLE IF EXISTS bench_1m; CREATE TABLE bench_1m AS SELECT i::int4 AS i, md5(i::text) AS t, "
-                     f"random() AS d FROM generate_series(1, {ROWS}) i; ANALYZE bench_1m")
-        tn = measure("Tarn", "127.0.0.1", sql_port, "token", token, "main",
-                     "CREATE TABLE bench_1m AS SELECT i::INTEGER AS i, md5(i::VARCHAR) AS t, random() AS d "
-                     f"FROM range(1, {ROWS + 1}) r(i)")
-        print(f"ratio Tarn/PostgreSQL (time, lower is better): COPY {tn['copy'] / pg['copy']:.2f}x, "
-              f"fetchall {tn['fetchall'] / pg['fetchall']:.2f}x; point-query rate "
-              f"{pg['point'] / tn['point']:.2f}x of PostgreSQL")
+        token = wait_for_tarn(work / "data" / "admin-token", sql_port, tarn)
+        pg_srv = Server("PostgreSQL 15", "127.0.0.1", pg_port, "lake", "lakepw", "lakedb")
+        tarn_srv = Server("Tarn", "127.0.0.1", sql_port, "token", token, "main")
+        print(f"load average before: {os.getloadavg()[0]:.2f}; {ROWS:,} rows; median of {REPEATS}", flush=True)
+        pg = measure(pg_srv, ["DROP TABLE IF EXISTS bench_1m", "CREATE TABLE bench_1m AS SELECT i::int4 AS i, "
+                             f"md5(i::text) AS t, random() AS d FROM generate_series(1, {ROWS}) i",
+                             "ALTER TABLE bench_1m ADD PRIMARY KEY (i)", "VACUUM ANALYZE bench_1m"])
+        print("PostgreSQL 15: " + ", ".join(f"{k} {fmt(k, v)}" for k, v in pg.items()), flush=True)
+        tn = measure(tarn_srv, ["CREATE TABLE bench_1m AS SELECT i::INTEGER AS i, md5(i::VARCHAR) AS t, "
+                               f"random() AS d FROM range(1, {ROWS + 1}) r(i)"])
+        print("Tarn (Delta table): " + ", ".join(f"{k} {fmt(k, v)}" for k, v in tn.items()), flush=True)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        print(f"{'figure':10} {'PostgreSQL 15':>16} {'Tarn':>16}  Tarn/PG")
+        for k in pg:
+            unit, kind = UNITS[k]
+            ratio = tn[k] / pg[k]
+            note = "time, lower is better" if kind == "time" else "rate, higher is better"
+            print(f"{k:10} {fmt(k, pg[k]):>16} {fmt(k, tn[k]):>16}  {ratio:.2f}x ({note})")
     finally:
         tarn.terminate()
         tarn.wait(timeout=60)

@@ -4,9 +4,11 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates zstd
   libboost-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev clang libclang-rt-14-dev libsimdjson-dev
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev libsimdjson-dev liburing-dev
   python3 python3-pytest python3-requests
   postgresql-client python3-psycopg2 postgresql-15
+  libpostgresql-jdbc-java default-jdk-headless unixodbc odbc-postgresql python3-pyodbc
+  r-base-core r-cran-dbi r-cran-rpostgresql
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -4,7 +4,9 @@ import base64
 import hashlib
 import json
 import os
+import socket
 import subprocess
+import time
 
 import pytest
 
@@ -332,3 +334,45 @@ def test_large_directory_listing_and_pages(tarn):
         if not token:
             break
     assert pages == 3 and seen == names
+
+
+def test_cli_cp_direct_io_aborted_upload_and_cold_ranges(tarn, cli, tmp_path):
+    """Large transfers take the O_DIRECT paths (server staging file, `tarn fs cp` download): byte-exact with a size
+    that is not a multiple of the 4 KiB alignment, ranges of the uploaded file right, and a PUT whose client goes
+    away mid-body leaves neither a visible file nor a staging file."""
+    size = 9 * MiB + 4093
+    src = tmp_path / "odd.bin"
+    digest = make_random_file(src, size)
+    remote = "dbfs:/Volumes/main/default/vol/odd.bin"
+    r = cli("fs", "cp", str(src), remote)
+    assert r.returncode == 0, r.stderr
+    back = tmp_path / "odd.back"
+    r = cli("fs", "cp", remote, str(back))
+    assert r.returncode == 0, r.stderr
+    assert os.path.getsize(back) == size and sha256_file(back) == digest
+    assert not [p for p in os.listdir(tmp_path) if ".tarn-part-" in p]
+    url = f"{tarn.url}/api/2.0/fs/files/Volumes/main/default/vol/odd.bin"
+    data = src.read_bytes()
+    for first, last in [(0, 0), (4095, 4097), (4 * MiB - 1, 4 * MiB + 10), (size - 4093, size - 1)]:
+        code, body = curl(tarn, "-r", f"{first}-{last}", url)
+        assert code == 206 and body == data[first:last + 1], (first, last)
+    code, body = curl(tarn, "-r", "-5000", url)
+    assert code == 206 and body == data[-5000:]
+
+    # A client that announces 16 MiB, sends 6 MiB, waits until the upload is staged and disconnects.
+    staging = os.path.join(tarn.data_dir, "dbfs", ".tarn-tmp-uploads")
+    assert os.listdir(staging) == []
+    host, port = tarn.url.split("//", 1)[1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall((f"PUT /api/2.0/fs/files/Volumes/main/default/vol/aborted.bin HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: Bearer {tarn.admin_token}\r\nContent-Length: {16 * MiB}\r\n\r\n").encode())
+        s.sendall(os.urandom(6 * MiB))
+        deadline = time.monotonic() + 60
+        while not os.listdir(staging) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.listdir(staging), "the upload never started"
+    deadline = time.monotonic() + 60
+    while os.listdir(staging) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.listdir(staging) == []
+    assert curl(tarn, "-I", f"{tarn.url}/api/2.0/fs/files/Volumes/main/default/vol/aborted.bin")[0] == 404

@@ -107,8 +107,7 @@ def test_psycopg2_delta_table_shared_across_connections_and_cli(tmp_path):
         cb = b.cursor()
         cb.execute("SELECT count(*) FROM main.default.events")
         assert cb.fetchone() == (3,)
-        with pytest.raises(psycopg2.errors.InvalidTransactionState):
-            cb.execute("INSERT INTO events VALUES (4, 'x')")
+        cb.execute("INSERT INTO events VALUES (4, 'x')")  # staged in b's transaction, discarded by rollback
         b.rollback()
         cb.execute("SHOW TABLES")
         assert ("default", "events", False) in cb.fetchall()
@@ -320,3 +319,58 @@ def test_cleartext_auth_without_tls_is_refused_at_start(tmp_path):
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert "needs TLS" in out.stdout + out.stderr
+
+
+def test_psycopg2_transactions_stage_delta_writes(tarn):
+    """autocommit off (psycopg2's default): Delta writes of one table commit at commit(), vanish at rollback()."""
+    a = connect(tarn)
+    a.autocommit = True
+    ca = a.cursor()
+    ca.execute("CREATE TABLE txn_t (id BIGINT, s STRING)")
+    ca.execute("CREATE TABLE txn_u (id BIGINT)")
+    b = connect(tarn)
+    cb = b.cursor()
+    try:
+        cb.executemany("INSERT INTO txn_t VALUES (%s, %s)", [(i, f"s{i}") for i in range(1, 201)])
+        cb.execute("SELECT count(*) FROM txn_t")
+        assert cb.fetchone() == (200,)  # read-your-writes
+        assert b.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+        ca.execute("SELECT count(*) FROM txn_t")
+        assert ca.fetchone() == (0,)  # nothing committed yet
+        b.commit()
+        ca.execute("SELECT count(*), sum(id) FROM txn_t")
+        assert ca.fetchone() == (200, 20100)
+        ca.execute("SELECT count(*) FROM (DESCRIBE HISTORY txn_t)")
+        assert ca.fetchone() == (2,)  # CREATE + one commit for the 200 inserts
+
+        cb.execute("INSERT INTO txn_t VALUES (1000, 'rollback-me')")
+        b.rollback()
+        cb.execute("SELECT count(*) FROM txn_t WHERE id = 1000")
+        assert cb.fetchone() == (0,)
+        b.commit()
+
+        # A second table cannot commit atomically with the first: 0A000 naming both, then 25P02 until rollback.
+        cb.execute("INSERT INTO txn_t VALUES (2000, 'x')")
+        with pytest.raises(psycopg2.errors.FeatureNotSupported) as e:
+            cb.execute("INSERT INTO txn_u VALUES (1)")
+        assert "txn_t" in str(e.value) and "txn_u" in str(e.value)
+        assert b.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR
+        with pytest.raises(psycopg2.errors.InFailedSqlTransaction):
+            cb.execute("SELECT 1")
+        b.rollback()
+        ca.execute("SELECT (SELECT count(*) FROM txn_t WHERE id = 2000), (SELECT count(*) FROM txn_u)")
+        assert ca.fetchone() == (0, 0)
+
+        # A concurrent rewrite of what the transaction read: COMMIT fails with 40001 and commits nothing.
+        cb.execute("UPDATE txn_t SET s = 'mine' WHERE id = 1")
+        ca.execute("DELETE FROM txn_t WHERE id = 2")
+        with pytest.raises(psycopg2.errors.SerializationFailure):
+            b.commit()
+        assert b.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        ca.execute("SELECT count(*), count(*) FILTER (WHERE s = 'mine') FROM txn_t")
+        assert ca.fetchone() == (199, 0)
+    finally:
+        b.close()
+        ca.execute("DROP TABLE txn_t")
+        ca.execute("DROP TABLE txn_u")
+        a.close()

@@ -2,6 +2,8 @@
 // DeltaTable: table creation, snapshot caching for writers, post-commit checkpoints and log cleanup.
 #include "tarn/delta/delta_table.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "tarn/base/clock.hpp"
@@ -21,7 +23,23 @@ namespace {
 // really means there is none.
 constexpr int64_t kProbeFreshnessMillis = 60 * 1000;
 
-// Assigns column-mapping ids and physical names to every field (new tables in name/id mode).
+// Largest delta.columnMapping.id among the fields of `type` (nested included); 0 when none has one.
+int64_t MaxColumnMappingId(const DataType& type) {
+  switch (type.kind()) {
+    case TypeKind::kStruct: {
+      int64_t max_id = 0;
+      for (const StructField& field : type.fields()) {
+        max_id = std::max({max_id, field.column_mapping_id.value_or(0), MaxColumnMappingId(*field.type)});
+      }
+      return max_id;
+    }
+    case TypeKind::kArray: return MaxColumnMappingId(*type.element_type());
+    case TypeKind::kMap: return std::max(MaxColumnMappingId(*type.key_type()), MaxColumnMappingId(*type.value_type()));
+    default: return 0;
+  }
+}
+
+// Assigns column-mapping ids and physical names to every field without them (new tables in name/id mode).
 DataTypePtr AssignColumnMapping(const DataType& type, int64_t& next_id) {
   switch (type.kind()) {
     case TypeKind::kStruct: {
@@ -60,6 +78,18 @@ std::string JsonArray(const std::vector<std::string>& values) {
 }
 
 }  // namespace
+
+Result<Schema> ApplyColumnMapping(const Schema& schema, std::map<std::string, std::string>& configuration) {
+  auto mode = configuration.find("delta.columnMapping.mode");
+  if (mode == configuration.end() || mode->second == "none") return schema;
+  if (mode->second != "name" && mode->second != "id") {
+    return Error(ErrorCode::kInvalidParameterValue, "invalid delta.columnMapping.mode: {}", mode->second);
+  }
+  int64_t next_id = MaxColumnMappingId(*schema.type());
+  Schema mapped(AssignColumnMapping(*schema.type(), next_id));
+  configuration["delta.columnMapping.maxColumnId"] = std::to_string(next_id);
+  return mapped;
+}
 
 DeltaTable::DeltaTable(storage::ObjectStore& store, std::string table_root, TableOptions options)
     : store_(store),
@@ -105,16 +135,7 @@ Result<CommitResult> DeltaTable::Create(const CreateTableRequest& request) {
   metadata.partition_columns = request.partition_columns;
   metadata.configuration = request.configuration;
   metadata.created_time = NowMillis();
-  Schema schema = request.schema;
-  auto mode = metadata.configuration.find("delta.columnMapping.mode");
-  if (mode != metadata.configuration.end() && mode->second != "none") {
-    if (mode->second != "name" && mode->second != "id") {
-      return Error(ErrorCode::kInvalidParameterValue, "invalid delta.columnMapping.mode: {}", mode->second);
-    }
-    int64_t next_id = 0;
-    schema = Schema(AssignColumnMapping(*schema.type(), next_id));
-    metadata.configuration["delta.columnMapping.maxColumnId"] = std::to_string(next_id);
-  }
+  TARN_ASSIGN_OR_RETURN(Schema schema, ApplyColumnMapping(request.schema, metadata.configuration));
   metadata.schema_string = SerializeSchema(schema);
   if (!request.domain_metadata.empty()) metadata.configuration["delta.feature.domainMetadata"] = "supported";
 

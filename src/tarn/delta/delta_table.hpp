@@ -62,6 +62,13 @@ struct CreateTableRequest {
   bool is_managed = false;
 };
 
+/// Column mapping for a new table: when `configuration` sets delta.columnMapping.mode to name or id, gives every field
+/// (nested included) without a delta.columnMapping.id a new id and a `col-<uuid>` physical name, and sets
+/// delta.columnMapping.maxColumnId; fields that carry an id keep it. Mode none or absent: the schema unchanged. Lets a
+/// writer know the physical names before version 0 exists (CREATE TABLE AS SELECT in one commit); Create applies it
+/// again, which changes nothing. kInvalidParameterValue for another mode.
+Result<Schema> ApplyColumnMapping(const Schema& schema, std::map<std::string, std::string>& configuration);
+
 /// What a commit did.
 struct CommitResult {
   /// The committed version; when skipped, the read version.

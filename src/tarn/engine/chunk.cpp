@@ -106,6 +106,10 @@ std::string Chunk::FormatValue(size_t col, size_t row, ValueStyle style) const {
   return out;
 }
 
+void Chunk::AppendValue(size_t col, size_t row, ValueStyle style, std::string& out) const {
+  detail::AppendValue(impl_->vectors[col], column_type(col), row, style, out);
+}
+
 namespace detail {
 
 std::unique_ptr<Chunk> WrapChunk(duckdb_data_chunk chunk, ColumnsPtr columns) {

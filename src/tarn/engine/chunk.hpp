@@ -43,6 +43,9 @@ class Chunk {
   /// to print a top-level NULL) and "" in kPostgres style: callers send NULL on the wire without formatting it.
   /// Nested NULLs print as NULL in both styles.
   std::string FormatValue(size_t col, size_t row, ValueStyle style) const;
+  /// Appends the text of the non-NULL value at (col, row) to `out` as FormatValue would return it, without a
+  /// temporary string (the wire encoders' per-value path).
+  void AppendValue(size_t col, size_t row, ValueStyle style, std::string& out) const;
 
   /// Engine-internal (Impl is defined in detail/): chunks come from ResultStream::Next().
   struct Impl;

@@ -636,19 +636,36 @@ Status RegisterDeletedRows(duckdb_connection connection) {
 Result<std::string> InlineScanSql(DeltaRuntime& runtime, const DeltaTable& table,
                                   std::span<const ScanPredicate> predicates) {
   TARN_ASSIGN_OR_RETURN(std::shared_ptr<const DeltaScanPlan> plan, DeltaScanPlan::ForSnapshot(table, predicates));
-  std::vector<Column> physical;
+  std::shared_ptr<const std::vector<Column>> physical_schema;
   std::string physical_sql = plan->PhysicalSchemaSql();
   if (!physical_sql.empty()) {
-    TARN_ASSIGN_OR_RETURN(DuckConnection connection, InnerConnection(runtime.db));
-    auto prepared = PrepareInner(connection.get(), physical_sql);
-    if (!prepared.has_value()) return prepared.status().WithContext("reading the data files of {}", table.root);
-    idx_t count = duckdb_prepared_statement_column_count(prepared->get());
-    for (idx_t i = 0; i < count; i++) {
-      DuckLogicalType type(duckdb_prepared_statement_column_logical_type(prepared->get(), i));
-      DuckString name(const_cast<char*>(duckdb_prepared_statement_column_name(prepared->get(), i)));
-      physical.push_back(Column{name.get(), detail::FromDuckLogicalType(type.get())});
+    {
+      std::lock_guard<std::mutex> lock(runtime.physical_mutex);
+      auto it = runtime.physical_schemas.find(physical_sql);
+      if (it != runtime.physical_schemas.end()) physical_schema = it->second;
+    }
+    if (!physical_schema) {
+      TARN_ASSIGN_OR_RETURN(DuckConnection connection, InnerConnection(runtime.db));
+      auto prepared = PrepareInner(connection.get(), physical_sql);
+      if (!prepared.has_value()) {
+        return prepared.status().WithContext("reading the data files of {} at version {}", table.root,
+                                             table.snapshot->version());
+      }
+      auto columns = std::make_shared<std::vector<Column>>();
+      idx_t count = duckdb_prepared_statement_column_count(prepared->get());
+      for (idx_t i = 0; i < count; i++) {
+        DuckLogicalType type(duckdb_prepared_statement_column_logical_type(prepared->get(), i));
+        DuckString name(const_cast<char*>(duckdb_prepared_statement_column_name(prepared->get(), i)));
+        columns->push_back(Column{name.get(), detail::FromDuckLogicalType(type.get())});
+      }
+      physical_schema = columns;
+      std::lock_guard<std::mutex> lock(runtime.physical_mutex);
+      if (runtime.physical_schemas.size() >= DeltaRuntime::kMaxPhysicalSchemas) runtime.physical_schemas.clear();
+      runtime.physical_schemas.emplace(physical_sql, physical_schema);
     }
   }
+  static const std::vector<Column> kNoColumns;
+  const std::vector<Column>& physical = physical_schema ? *physical_schema : kNoColumns;
   std::vector<size_t> all(plan->columns().size());
   for (size_t i = 0; i < all.size(); i++) all[i] = i;
   bool filter_rows = plan->NeedsRowFilter();

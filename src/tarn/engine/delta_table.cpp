@@ -2,6 +2,9 @@
 // DeltaTableLoader: path resolution, snapshot loading with time travel, and a small snapshot cache.
 #include "tarn/engine/delta_table.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "tarn/delta/partition_value.hpp"
 #include "tarn/engine/database.hpp"
 #include "tarn/storage/local_object_store.hpp"
@@ -71,16 +74,29 @@ Result<DeltaTableLog> DeltaTableLoader::OpenLog(std::string_view location) {
   return out;
 }
 
+DeltaLogIdentity IdentifyDeltaLog(const std::string& root) {
+  struct statx stx {};
+  std::string log_dir = root + "/_delta_log";
+  if (::statx(AT_FDCWD, log_dir.c_str(), AT_STATX_DONT_SYNC, STATX_INO | STATX_BTIME, &stx) != 0) return {};
+  DeltaLogIdentity identity;
+  identity.inode = stx.stx_ino;
+  if (stx.stx_mask & STATX_BTIME) {
+    identity.birth_nanos = stx.stx_btime.tv_sec * 1'000'000'000LL + stx.stx_btime.tv_nsec;
+  }
+  return identity;
+}
+
 Result<DeltaTable> DeltaTableLoader::Load(const DeltaTableSpec& spec) {
   TARN_ASSIGN_OR_RETURN(DeltaTableLog opened, OpenLog(spec.location));
   DeltaTable table{opened.root, opened.store, nullptr};
+  const DeltaLogIdentity identity = IdentifyDeltaLog(opened.root);
   Result<delta::SnapshotPtr> snapshot = Status(ErrorCode::kInternal, "not loaded");
   if (spec.version) {
     {
       std::lock_guard lock(mu_);
       auto it = by_version_.find({opened.root, *spec.version});
-      if (it != by_version_.end()) {
-        table.snapshot = it->second;
+      if (it != by_version_.end() && it->second.identity == identity) {
+        table.snapshot = it->second.snapshot;
         return table;
       }
     }
@@ -93,12 +109,12 @@ Result<DeltaTable> DeltaTableLoader::Load(const DeltaTableSpec& spec) {
     {
       std::lock_guard lock(mu_);
       auto it = latest_.find(opened.root);
-      if (it != latest_.end()) previous = it->second;
+      if (it != latest_.end() && it->second.identity == identity) previous = it->second.snapshot;
     }
     snapshot = previous ? opened.log->Refresh(previous) : opened.log->LoadLatest();
     if (snapshot.has_value()) {
       std::lock_guard lock(mu_);
-      latest_[opened.root] = *snapshot;
+      latest_[opened.root] = Cached{*snapshot, identity};
     } else {
       std::lock_guard lock(mu_);
       latest_.erase(opened.root);
@@ -108,7 +124,7 @@ Result<DeltaTable> DeltaTableLoader::Load(const DeltaTableSpec& spec) {
   table.snapshot = std::move(snapshot).value();
   std::lock_guard lock(mu_);
   if (by_version_.size() >= kMaxCachedVersions) by_version_.clear();
-  by_version_[{opened.root, table.snapshot->version()}] = table.snapshot;
+  by_version_[{opened.root, table.snapshot->version()}] = Cached{table.snapshot, identity};
   return table;
 }
 

@@ -50,9 +50,21 @@ Result<std::string> ResolveTableLocation(std::string_view location, std::string_
 /// Parses a TIMESTAMP AS OF argument to epoch milliseconds (UTC). Errors: kInvalidParameterValue.
 Result<int64_t> ParseTimestampMillis(std::string_view text);
 
+/// Which `_delta_log` directory a table has now: its inode and birth time (ns; 0 where the file system has none).
+/// A table dropped and created again at the same path gets a new identity, so caches keyed by path compare it
+/// before reusing a snapshot. All zero when the directory does not exist.
+struct DeltaLogIdentity {
+  uint64_t inode = 0;
+  int64_t birth_nanos = 0;
+  bool operator==(const DeltaLogIdentity&) const = default;
+};
+DeltaLogIdentity IdentifyDeltaLog(const std::string& root);
+
 /// Opens tables on the local filesystem with Tarn's reader settings (the DuckDB checkpoint reader). Keeps a small
 /// cache of recent snapshots so that the statement front-end and the scan it generates share one log replay; a
-/// cached latest snapshot is refreshed (new commits only) on each use. Safe for concurrent use.
+/// cached latest snapshot is refreshed (new commits only) on each use. A cached snapshot is used only while the
+/// table's `_delta_log` directory is the same one (inode and birth time): a table dropped and created again at the
+/// same path is loaded afresh. Safe for concurrent use.
 /// Errors name the path: kTableNotFound (no such directory or no _delta_log), kFeatureNotSupported (a reader feature
 /// Tarn does not implement, named), kInvalidParameterValue (version/timestamp outside the log), kCorruptData.
 class DeltaTableLoader {
@@ -66,8 +78,13 @@ class DeltaTableLoader {
   DuckCheckpointReader checkpoint_reader_;
   std::string dbfs_root_;
   std::mutex mu_;
-  std::map<std::pair<std::string, int64_t>, delta::SnapshotPtr> by_version_;  // guarded by mu_
-  std::map<std::string, delta::SnapshotPtr> latest_;                        // guarded by mu_
+  struct Cached {
+    delta::SnapshotPtr snapshot;
+    DeltaLogIdentity identity;
+  };
+
+  std::map<std::pair<std::string, int64_t>, Cached> by_version_;  // guarded by mu_
+  std::map<std::string, Cached> latest_;                          // guarded by mu_
 };
 
 }  // namespace tarn::engine

@@ -39,6 +39,7 @@ struct DeltaWriter::OpenTable {
   std::string root;  // absolute local path, no trailing '/'
   std::shared_ptr<storage::ObjectStore> store;
   std::unique_ptr<delta::DeltaTable> table;
+  DeltaLogIdentity identity;  // the _delta_log directory the cached table state belongs to
 };
 
 namespace {
@@ -119,23 +120,43 @@ Result<DataTypePtr> DeltaTypeOf(const LogicalType& type, std::string_view column
   }
 }
 
-// DuckDB type of a Delta type with struct fields named by their physical names (column mapping).
-std::string PhysicalDuckType(const DataType& type) {
+// True when a struct occurs anywhere in `type` (its field names then differ under column mapping).
+bool ContainsStruct(const DataType& type) {
+  switch (type.kind()) {
+    case TypeKind::kStruct: return true;
+    case TypeKind::kArray: return ContainsStruct(*type.element_type());
+    case TypeKind::kMap: return ContainsStruct(*type.key_type()) || ContainsStruct(*type.value_type());
+    default: return false;
+  }
+}
+
+// `expr` (a value with logical struct field names) converted to `type` with struct fields renamed to their physical
+// names (column mapping). DuckDB cannot CAST between structs without common field names, so structs are rebuilt
+// with struct_pack, lists and maps element by element; other types are CAST.
+std::string PhysicalValue(const std::string& expr, const DataType& type, int depth) {
+  if (!ContainsStruct(type)) return "CAST(" + expr + " AS " + DuckTypeOf(type) + ")";
   switch (type.kind()) {
     case TypeKind::kStruct: {
-      std::string out = "STRUCT(";
-      bool first = true;
+      std::string fields;
       for (const delta::StructField& field : type.fields()) {
-        if (!first) out += ", ";
-        first = false;
-        out += QuoteSqlIdentifier(field.PhysicalName()) + " " + PhysicalDuckType(*field.type);
+        std::string member = "struct_extract(" + expr + ", " + QuoteSqlString(field.name) + ")";
+        fields += (fields.empty() ? "" : ", ") + QuoteSqlIdentifier(field.PhysicalName()) + " := " +
+                  PhysicalValue(member, *field.type, depth);
       }
-      return out + ")";
+      return "CASE WHEN (" + expr + ") IS NULL THEN NULL ELSE struct_pack(" + fields + ") END";
     }
-    case TypeKind::kArray: return PhysicalDuckType(*type.element_type()) + "[]";
-    case TypeKind::kMap:
-      return "MAP(" + PhysicalDuckType(*type.key_type()) + ", " + PhysicalDuckType(*type.value_type()) + ")";
-    default: return DuckTypeOf(type);
+    case TypeKind::kArray: {
+      std::string var = "__tarn_x" + std::to_string(depth);
+      return "list_transform(" + expr + ", lambda " + var + ": " + PhysicalValue(var, *type.element_type(), depth + 1) +
+             ")";
+    }
+    case TypeKind::kMap: {
+      std::string var = "__tarn_e" + std::to_string(depth);
+      return "map_from_entries(list_transform(map_entries(" + expr + "), lambda " + var + ": {'key': " +
+             PhysicalValue("struct_extract(" + var + ", 'key')", *type.key_type(), depth + 1) + ", 'value': " +
+             PhysicalValue("struct_extract(" + var + ", 'value')", *type.value_type(), depth + 1) + "}))";
+    }
+    default: return "CAST(" + expr + " AS " + DuckTypeOf(type) + ")";
   }
 }
 
@@ -373,6 +394,115 @@ Result<int64_t> TargetFileSize(const WriteTarget& target) {
   return static_cast<int64_t>(value);
 }
 
+std::string FieldIdEntry(const delta::StructField& field);
+
+// FIELD_IDS entries of the fields nested in `type` ("" when none carries an id).
+std::string NestedFieldIds(const DataType& type) {
+  switch (type.kind()) {
+    case TypeKind::kStruct: {
+      std::string out;
+      for (const delta::StructField& field : type.fields()) {
+        std::string entry = FieldIdEntry(field);
+        if (!entry.empty()) out += (out.empty() ? "" : ", ") + QuoteSqlIdentifier(field.PhysicalName()) + ": " + entry;
+      }
+      return out;
+    }
+    case TypeKind::kArray: {
+      std::string element = NestedFieldIds(*type.element_type());
+      return element.empty() ? "" : "element: {" + element + "}";
+    }
+    case TypeKind::kMap: {
+      std::string key = NestedFieldIds(*type.key_type());
+      std::string value = NestedFieldIds(*type.value_type());
+      std::string out = key.empty() ? "" : "key: {" + key + "}";
+      if (!value.empty()) out += (out.empty() ? "" : ", ") + ("value: {" + value + "}");
+      return out;
+    }
+    default: return "";
+  }
+}
+
+// The FIELD_IDS value of one field: its delta.columnMapping.id, with the ids of nested fields when it has any.
+std::string FieldIdEntry(const delta::StructField& field) {
+  std::string nested = NestedFieldIds(*field.type);
+  std::string id = field.column_mapping_id ? std::to_string(*field.column_mapping_id) : "";
+  if (nested.empty()) return id;
+  return "{" + (id.empty() ? std::string() : "__duckdb_field_id: " + id + ", ") + nested + "}";
+}
+
+// Options of every data-file COPY (Spark-like names; the uuid keeps concurrent writers apart).
+constexpr std::string_view kCopyOptions =
+    "FORMAT parquet, COMPRESSION snappy, RETURN_STATS true, FILENAME_PATTERN 'part-00000-{uuid}.c000.snappy'";
+
+/// One file a COPY ... RETURN_STATS wrote: staged path, rows, bytes, partition values and column statistics.
+struct StagedFile {
+  std::string path;
+  int64_t count = 0;
+  int64_t size = 0;
+  std::vector<delta::MapEntry> partition_values;  // keyed by partition_keys, in partition column order
+  std::vector<delta::ColumnStatistics> stats;
+};
+
+// Turns the RETURN_STATS rows of a COPY into StagedFiles (empty files are deleted and skipped). Partition values are
+// read from the `__tarn_p<i>` keys of the partition_keys column.
+Result<std::vector<StagedFile>> ReadCopyStats(const std::vector<std::unique_ptr<Chunk>>& chunks,
+                                              const WriteTarget& target,
+                                              const std::vector<std::string>& partition_keys) {
+  std::vector<StagedFile> out;
+  for (const auto& chunk : chunks) {
+    const Chunk::Impl& impl = chunk->impl();
+    // filename, count, file_size_bytes, footer_size_bytes, column_statistics, partition_keys
+    if (impl.vectors.size() < 6) return Error(ErrorCode::kInternal, "unexpected COPY RETURN_STATS result");
+    for (size_t row = 0; row < chunk->num_rows(); row++) {
+      StagedFile file;
+      file.path = std::string(chunk->GetString(0, row));
+      file.count = chunk->GetInt64(1, row);
+      file.size = chunk->GetInt64(2, row);
+      if (file.count == 0) {
+        std::remove(file.path.c_str());
+        continue;
+      }
+      std::vector<delta::MapEntry>& values = file.partition_values;
+      values.resize(partition_keys.size());
+      for (size_t i = 0; i < values.size(); i++) values[i].key = partition_keys[i];
+      ForEachMapEntry(impl.vectors[5], row, [&](std::string_view key, duckdb_vector value, idx_t index) {
+        if (!key.starts_with(kPartitionPrefix)) return;
+        size_t i = std::strtoull(std::string(key.substr(kPartitionPrefix.size())).c_str(), nullptr, 10);
+        if (i < values.size() && ValidAt(value, index)) values[i].value = std::string(StringAt(value, index));
+      });
+      ForEachMapEntry(impl.vectors[4], row, [&](std::string_view key, duckdb_vector value, idx_t index) {
+        std::vector<std::string> logical;
+        const DataType* leaf = nullptr;
+        if (!ResolveStatsPath(target.schema, SplitQuotedPath(key), logical, leaf)) return;
+        delta::ColumnStatistics column;
+        column.path = std::move(logical);
+        bool has_nan = false;
+        bool has_null_count = false;
+        std::string min_text, max_text;
+        bool has_min = false, has_max = false;
+        ForEachMapEntry(value, index, [&](std::string_view name, duckdb_vector v, idx_t i) {
+          if (!ValidAt(v, i)) return;
+          std::string_view text = StringAt(v, i);
+          if (name == "min") { min_text = text; has_min = true; }
+          else if (name == "max") { max_text = text; has_max = true; }
+          else if (name == "null_count") {
+            column.null_count = std::strtoll(std::string(text).c_str(), nullptr, 10);
+            has_null_count = true;
+          } else if (name == "has_nan") has_nan = text == "true";
+        });
+        if (!has_null_count) return;  // no statistics for this column
+        if (!has_nan) {
+          if (has_min) column.min = ToStatsValue(min_text, *leaf);
+          if (has_max) column.max = ToStatsValue(max_text, *leaf);
+        }
+        file.stats.push_back(std::move(column));
+      });
+      out.push_back(std::move(file));
+    }
+  }
+  return out;
+}
+
 // Writes the rows of `rows_sql` (a query whose columns carry the table's logical column names and types, any order,
 // missing columns allowed) as data files of `target`: Parquet with physical column names, partition columns as
 // Spark-escaped directories (not stored in the files), Spark-like names, per-file Delta stats.
@@ -401,18 +531,33 @@ Result<WrittenFiles> WriteDataFiles(Session& session, const WriteTarget& target,
     }
     bool present = std::find(present_columns.begin(), present_columns.end(), field.name) != present_columns.end();
     std::string value = present ? "__tarn_rows." + QuoteSqlIdentifier(field.name) : "NULL";
-    std::string type = target.column_mapping ? PhysicalDuckType(*field.type) : DuckTypeOf(*field.type);
-    append("CAST(" + value + " AS " + type + ") AS " + QuoteSqlIdentifier(field.PhysicalName()));
+    std::string converted = target.column_mapping ? PhysicalValue(value, *field.type, 0)
+                                                  : "CAST(" + value + " AS " + DuckTypeOf(*field.type) + ")";
+    append(converted + " AS " + QuoteSqlIdentifier(field.PhysicalName()));
   }
   TARN_ASSIGN_OR_RETURN(int64_t file_size, TargetFileSize(target));
+  // Column mapping in id mode: Parquet field ids carry delta.columnMapping.id (readers such as Spark match by id).
+  std::string copy_options(kCopyOptions);
+  auto mode = target.configuration.find("delta.columnMapping.mode");
+  if (mode != target.configuration.end() && mode->second == "id") {
+    std::string ids;
+    for (const delta::StructField& field : target.schema.fields()) {
+      if (std::find(target.partition_columns.begin(), target.partition_columns.end(), field.name) !=
+          target.partition_columns.end()) {
+        continue;
+      }
+      std::string entry = FieldIdEntry(field);
+      if (!entry.empty()) ids += (ids.empty() ? "" : ", ") + QuoteSqlIdentifier(field.PhysicalName()) + ": " + entry;
+    }
+    if (!ids.empty()) copy_options += ", FIELD_IDS {" + ids + "}";
+  }
   std::string staging = target.root + "/.tarn-staging-" + delta::NewUuid();
   ScopedDirectory staging_dir(staging);
   std::string sql = "COPY (SELECT " + select + " FROM (" + rows_sql + ") AS __tarn_rows";
   if (!order_by.empty()) sql += " ORDER BY " + std::string(order_by);
-  sql += ") TO " + QuoteSqlString(staging) + " (FORMAT parquet, COMPRESSION snappy, RETURN_STATS true, " +
-         "FILENAME_PATTERN 'part-00000-{uuid}.c000.snappy'";
-  // DuckDB 1.4 cannot combine FILE_SIZE_BYTES with PARTITION_BY: partitioned writes get one file per partition
-  // (and writer thread); OPTIMIZE bin-packs them later.
+  sql += ") TO " + QuoteSqlString(staging) + " (" + copy_options;
+  // DuckDB 1.4 cannot combine FILE_SIZE_BYTES with PARTITION_BY: partitioned writes get one file per partition (and
+  // writer thread) here, and files over the target size are split by a second COPY below.
   if (partition_exprs.empty()) sql += ", FILE_SIZE_BYTES " + std::to_string(file_size);
   if (!partition_exprs.empty()) {
     sql += ", PARTITION_BY (";
@@ -422,87 +567,83 @@ Result<WrittenFiles> WriteDataFiles(Session& session, const WriteTarget& target,
   sql += ")";
   TARN_ASSIGN_OR_RETURN(auto chunks, QueryChunks(session, sql));
 
-  TARN_ASSIGN_OR_RETURN(delta::StatsOptions stats_options,
-                        delta::StatsOptionsFromConfiguration(target.configuration));
-  stats_options.partition_columns = target.partition_columns;
-  stats_options.use_physical_names = target.column_mapping;
-  int64_t now = NowMillis();
   // partitionValues keys: physical names under column mapping (PROTOCOL.md "Column Mapping").
   std::vector<std::string> partition_keys;
   for (const std::string& partition : target.partition_columns) {
     partition_keys.push_back(delta::PartitionValueKey(target.configuration, target.schema, partition));
   }
-  WrittenFiles out;
-  for (const auto& chunk : chunks) {
-    const Chunk::Impl& impl = chunk->impl();
-    // filename, count, file_size_bytes, footer_size_bytes, column_statistics, partition_keys
-    if (impl.vectors.size() < 6) return Error(ErrorCode::kInternal, "unexpected COPY RETURN_STATS result");
-    for (size_t row = 0; row < chunk->num_rows(); row++) {
-      std::string staged(chunk->GetString(0, row));
-      int64_t count = chunk->GetInt64(1, row);
-      int64_t size = chunk->GetInt64(2, row);
-      if (count == 0) {
-        std::remove(staged.c_str());
+  TARN_ASSIGN_OR_RETURN(std::vector<StagedFile> staged, ReadCopyStats(chunks, target, partition_keys));
+  if (!partition_exprs.empty()) {
+    // Second pass for partition files over the target size. Each is cut into pieces of N consecutive rows, N from
+    // its mean row width (so pieces come out at about the target size), in one COPY partitioned by
+    // file_row_number // N; the pieces inherit the partition values. Consecutive rows keep a Z-ordered OPTIMIZE's
+    // clustering. A data column named file_row_number (it would clash) falls back to FILE_SIZE_BYTES (pieces of the
+    // target plus at most a row group or two).
+    bool row_number_clash = false;
+    for (const delta::StructField& field : target.schema.fields()) {
+      if (EqualsIgnoreCase(field.PhysicalName(), "file_row_number")) row_number_clash = true;
+    }
+    std::vector<StagedFile> split;
+    for (size_t i = 0; i < staged.size(); i++) {
+      StagedFile& file = staged[i];
+      if (file.size <= file_size || file.count < 2) {
+        split.push_back(std::move(file));
         continue;
       }
-      std::vector<delta::MapEntry> values(partition_keys.size());
-      for (size_t i = 0; i < values.size(); i++) values[i].key = partition_keys[i];
-      ForEachMapEntry(impl.vectors[5], row, [&](std::string_view key, duckdb_vector value, idx_t index) {
-        if (!key.starts_with(kPartitionPrefix)) return;
-        size_t i = std::strtoull(std::string(key.substr(kPartitionPrefix.size())).c_str(), nullptr, 10);
-        if (i < values.size() && ValidAt(value, index)) values[i].value = std::string(StringAt(value, index));
-      });
-      std::vector<delta::ColumnStatistics> stats;
-      ForEachMapEntry(impl.vectors[4], row, [&](std::string_view key, duckdb_vector value, idx_t index) {
-        std::vector<std::string> logical;
-        const DataType* leaf = nullptr;
-        if (!ResolveStatsPath(target.schema, SplitQuotedPath(key), logical, leaf)) return;
-        delta::ColumnStatistics column;
-        column.path = std::move(logical);
-        bool has_nan = false;
-        bool has_null_count = false;
-        std::string min_text, max_text;
-        bool has_min = false, has_max = false;
-        ForEachMapEntry(value, index, [&](std::string_view name, duckdb_vector v, idx_t i) {
-          if (!ValidAt(v, i)) return;
-          std::string_view text = StringAt(v, i);
-          if (name == "min") { min_text = text; has_min = true; }
-          else if (name == "max") { max_text = text; has_max = true; }
-          else if (name == "null_count") {
-            column.null_count = std::strtoll(std::string(text).c_str(), nullptr, 10);
-            has_null_count = true;
-          } else if (name == "has_nan") has_nan = text == "true";
-        });
-        if (!has_null_count) return;  // no statistics for this column
-        if (!has_nan) {
-          if (has_min) column.min = ToStatsValue(min_text, *leaf);
-          if (has_max) column.max = ToStatsValue(max_text, *leaf);
-        }
-        stats.push_back(std::move(column));
-      });
-      TARN_ASSIGN_OR_RETURN(std::string stats_json,
-                            delta::BuildStatsJson(target.schema, count, stats, stats_options));
-      TARN_ASSIGN_OR_RETURN(std::string directory, delta::PartitionDirectory(partition_keys, values));
-      std::string name = staged.substr(staged.rfind('/') + 1);
-      std::string relative = directory + name;
-      std::string final_path = target.root + "/" + relative;
-      std::error_code ec;
-      if (!directory.empty()) fs::create_directories(target.root + "/" + directory, ec);
-      if (ec) return Error(ErrorCode::kIoError, "cannot create directory {}: {}", directory, ec.message());
-      if (::rename(staged.c_str(), final_path.c_str()) != 0) {
-        return Error(ErrorCode::kIoError, "cannot move data file to {}: {}", final_path, std::strerror(errno));
+      std::string pieces_dir = staging + "/split-" + std::to_string(i);
+      std::string copy;
+      if (row_number_clash) {
+        copy = "COPY (SELECT * FROM read_parquet(" + QuoteSqlString(file.path) + ")) TO " +
+               QuoteSqlString(pieces_dir) + " (" + copy_options + ", FILE_SIZE_BYTES " + std::to_string(file_size) +
+               ")";
+      } else {
+        int64_t rows_per_piece = std::max<int64_t>(
+            1, static_cast<int64_t>(static_cast<double>(file.count) * static_cast<double>(file_size) /
+                                    static_cast<double>(file.size)));
+        copy = "COPY (SELECT * EXCLUDE (file_row_number), file_row_number // " + std::to_string(rows_per_piece) +
+               " AS __tarn_split FROM read_parquet(" + QuoteSqlString(file.path) + ", file_row_number = true)) TO " +
+               QuoteSqlString(pieces_dir) + " (" + copy_options + ", PARTITION_BY (__tarn_split))";
       }
-      delta::AddAction add;
-      add.path = delta::EncodeAddPath(relative);
-      add.partition_values = std::move(values);
-      add.size = size;
-      add.modification_time = now;
-      add.data_change = true;
-      add.stats = std::move(stats_json);
-      out.num_rows += count;
-      out.num_bytes += size;
-      out.adds.push_back(std::move(add));
+      TARN_ASSIGN_OR_RETURN(auto piece_chunks, QueryChunks(session, copy));
+      TARN_ASSIGN_OR_RETURN(std::vector<StagedFile> pieces, ReadCopyStats(piece_chunks, target, {}));
+      std::remove(file.path.c_str());
+      for (StagedFile& piece : pieces) {
+        piece.partition_values = file.partition_values;
+        split.push_back(std::move(piece));
+      }
     }
+    staged = std::move(split);
+  }
+
+  TARN_ASSIGN_OR_RETURN(delta::StatsOptions stats_options,
+                        delta::StatsOptionsFromConfiguration(target.configuration));
+  stats_options.partition_columns = target.partition_columns;
+  stats_options.use_physical_names = target.column_mapping;
+  int64_t now = NowMillis();
+  WrittenFiles out;
+  for (StagedFile& file : staged) {
+    TARN_ASSIGN_OR_RETURN(std::string stats_json,
+                          delta::BuildStatsJson(target.schema, file.count, file.stats, stats_options));
+    TARN_ASSIGN_OR_RETURN(std::string directory, delta::PartitionDirectory(partition_keys, file.partition_values));
+    std::string name = file.path.substr(file.path.rfind('/') + 1);
+    std::string relative = directory + name;
+    std::string final_path = target.root + "/" + relative;
+    std::error_code ec;
+    if (!directory.empty()) fs::create_directories(target.root + "/" + directory, ec);
+    if (ec) return Error(ErrorCode::kIoError, "cannot create directory {}: {}", directory, ec.message());
+    if (::rename(file.path.c_str(), final_path.c_str()) != 0) {
+      return Error(ErrorCode::kIoError, "cannot move data file to {}: {}", final_path, std::strerror(errno));
+    }
+    delta::AddAction add;
+    add.path = delta::EncodeAddPath(relative);
+    add.partition_values = std::move(file.partition_values);
+    add.size = file.size;
+    add.modification_time = now;
+    add.data_change = true;
+    add.stats = std::move(stats_json);
+    out.num_rows += file.count;
+    out.num_bytes += file.size;
+    out.adds.push_back(std::move(add));
   }
   return out;
 }
@@ -635,7 +776,12 @@ Result<std::shared_ptr<DeltaWriter::OpenTable>> DeltaWriter::Open(std::string_vi
   }
   if (create) tables_.erase(root);  // CREATE starts from the directory as it is now
   auto it = tables_.find(root);
-  if (it != tables_.end()) return it->second;
+  if (it != tables_.end()) {
+    // A table dropped and created again at this path (by this process or another) is a new log: never commit on
+    // top of the old one's state.
+    if (it->second->identity == IdentifyDeltaLog(root)) return it->second;
+    tables_.erase(it);
+  }
   auto store = storage::LocalObjectStore::Create(root, /*create_root=*/create);
   if (!store.has_value()) return store.status().WithContext("opening Delta table {}", root);
   auto table = std::make_shared<OpenTable>();
@@ -646,6 +792,7 @@ Result<std::shared_ptr<DeltaWriter::OpenTable>> DeltaWriter::Open(std::string_vi
   options.checkpoint_writer = &checkpoint_writer_;
   options.table_name = root;
   table->table = std::make_unique<delta::DeltaTable>(*table->store, "", options);
+  table->identity = IdentifyDeltaLog(root);
   tables_[root] = table;
   return table;
 }
@@ -756,7 +903,12 @@ Result<DeltaWriteResult> DeltaWriter::CreateTable(std::string_view location, con
   if (!request.columns.empty() && !request.source_query.empty()) {
     return Error(ErrorCode::kInvalidParameterValue, "CREATE TABLE AS SELECT takes its columns from the query");
   }
-  TARN_ASSIGN_OR_RETURN(auto session, database_.Connect());
+  std::unique_ptr<Session> owned_session;
+  Session* session = options.session;
+  if (session == nullptr) {
+    TARN_ASSIGN_OR_RETURN(owned_session, database_.Connect());
+    session = owned_session.get();
+  }
   // The schema: from the column list or the query.
   std::vector<Column> columns;
   if (!request.source_query.empty()) {
@@ -807,25 +959,23 @@ Result<DeltaWriteResult> DeltaWriter::CreateTable(std::string_view location, con
   create.name = request.name;
   create.description = request.comment;
   bool column_mapping = UsesColumnMapping(request.properties);
+  // Column mapping: physical names and ids are assigned before any data is written, so CTAS writes its files with
+  // them and commits protocol, metadata and adds as version 0 (as Spark does).
+  TARN_ASSIGN_OR_RETURN(create.schema, delta::ApplyColumnMapping(create.schema, create.configuration));
 
   TARN_ASSIGN_OR_RETURN(auto table, Open(root, true));
-  if (request.source_query.empty() || column_mapping) {
-    // Plain CREATE (and CTAS on column-mapping tables, whose physical names exist only once the table does: the
-    // rows then follow as a second commit).
+  if (request.source_query.empty()) {
     auto created = table->table->Create(create);
     if (!created.has_value()) return created.status();
     DeltaWriteResult result;
     result.version = created->version;
-    if (request.source_query.empty()) return result;
-    DeltaWrite write;
-    write.source_query = request.source_query;
-    return Write(root, write, options);
+    return result;
   }
   std::vector<std::string> present;
   for (const delta::StructField& field : create.schema.fields()) present.push_back(field.name);
   std::string rows_sql = "SELECT * FROM (" + request.source_query + ") AS __tarn_source";
   WriteTarget target{root, create.schema, create.partition_columns, create.configuration, options.target_file_size,
-                     false};
+                     column_mapping};
   auto written = WriteDataFiles(*session, target, CheckNotNull(rows_sql, create.schema, present), present);
   if (!written.has_value()) return MapErrorTag(written.status());
   create.initial_files = written->adds;
@@ -849,8 +999,19 @@ Result<DeltaWriteResult> DeltaWriter::Write(std::string_view location, const Del
     return Error(ErrorCode::kInvalidParameterValue, "replaceWhere needs overwrite mode");
   }
   TARN_ASSIGN_OR_RETURN(auto table, Open(location, false));
-  TARN_ASSIGN_OR_RETURN(auto session, database_.Connect());
-  TARN_ASSIGN_OR_RETURN(auto txn, table->table->StartTransaction());
+  std::unique_ptr<Session> owned_session;
+  Session* session = options.session;
+  if (session == nullptr) {
+    TARN_ASSIGN_OR_RETURN(owned_session, database_.Connect());
+    session = owned_session.get();
+  }
+  std::unique_ptr<delta::OptimisticTransaction> txn;
+  if (options.read_version) {
+    TARN_ASSIGN_OR_RETURN(auto snapshot, table->table->log().LoadAtVersion(*options.read_version));
+    TARN_ASSIGN_OR_RETURN(txn, table->table->StartTransactionAt(std::move(snapshot)));
+  } else {
+    TARN_ASSIGN_OR_RETURN(txn, table->table->StartTransaction());
+  }
   TARN_RETURN_IF_ERROR(ApplyAppTransaction(*txn, options));
   if (AlreadyApplied(*txn, options)) {
     DeltaWriteResult result;

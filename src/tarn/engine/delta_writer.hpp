@@ -27,6 +27,7 @@ class ObjectStore;
 namespace tarn::engine {
 
 class Database;
+class Session;
 
 /// (column, SQL expression) of an UPDATE SET or a MERGE clause; the column is a logical top-level column name.
 using DeltaAssignment = std::pair<std::string, std::string>;
@@ -43,6 +44,13 @@ struct DeltaWriteOptions {
   int64_t target_file_size = 0;
   /// commitInfo.userMetadata.
   std::optional<std::string> user_metadata;
+  /// Write() and CreateTable(): run the queries on this session instead of a fresh connection, so source queries see
+  /// its temporary tables and open transaction (sql::Session stages a client transaction's rows that way). Null: a
+  /// new connection. The session must not have an open result stream.
+  Session* session = nullptr;
+  /// Write(): read the table at this version instead of the latest (the snapshot a client transaction started
+  /// from); Delta's conflict rules then check every commit after it at commit time.
+  std::optional<int64_t> read_version;
 };
 
 /// CREATE TABLE [AS SELECT].

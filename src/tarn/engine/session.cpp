@@ -2,6 +2,7 @@
 // Session and PreparedStatement: statement execution on one DuckDB connection.
 #include "tarn/engine/session.hpp"
 
+#include <chrono>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -109,12 +110,22 @@ std::unique_ptr<ResultStream> EmptyStream() {
 
 }  // namespace
 
+// The statement front-end, timed (Session::last_front_end_nanos).
+static Result<std::string> TimedFrontEnd(Session::Impl& impl, std::string_view sql) {
+  auto start = std::chrono::steady_clock::now();
+  auto text = RewriteSparkSql(sql, FrontEnd(impl));
+  impl.front_end_nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  return text;
+}
+
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+int64_t Session::last_front_end_nanos() const { return impl_->front_end_nanos; }
 Session::~Session() { impl_->CloseActive(); }
 
 Result<std::unique_ptr<ResultStream>> Session::Execute(std::string_view sql) {
   impl_->CloseActive();
-  TARN_ASSIGN_OR_RETURN(std::string text, RewriteSparkSql(sql, FrontEnd(*impl_)));
+  TARN_ASSIGN_OR_RETURN(std::string text, TimedFrontEnd(*impl_, sql));
   DuckExtracted extracted;
   TARN_ASSIGN_OR_RETURN(idx_t count, Extract(impl_->connection.get(), text, extracted));
   if (count == 0) return EmptyStream();
@@ -134,7 +145,7 @@ Result<std::unique_ptr<ResultStream>> Session::Execute(std::string_view sql) {
 
 Status Session::ExecuteScript(std::string_view sql, const StatementCallback& on_result) {
   impl_->CloseActive();
-  TARN_ASSIGN_OR_RETURN(std::string text, RewriteSparkSql(sql, FrontEnd(*impl_)));
+  TARN_ASSIGN_OR_RETURN(std::string text, TimedFrontEnd(*impl_, sql));
   DuckExtracted extracted;
   TARN_ASSIGN_OR_RETURN(idx_t count, Extract(impl_->connection.get(), text, extracted));
   for (idx_t i = 0; i < count; i++) {
@@ -156,7 +167,7 @@ Result<size_t> Session::CountStatements(std::string_view sql) {
 
 Result<std::unique_ptr<PreparedStatement>> Session::Prepare(std::string_view sql) {
   impl_->CloseActive();
-  TARN_ASSIGN_OR_RETURN(std::string text, RewriteSparkSql(sql, FrontEnd(*impl_)));
+  TARN_ASSIGN_OR_RETURN(std::string text, TimedFrontEnd(*impl_, sql));
   auto impl = std::make_unique<PreparedStatement::Impl>();
   impl->session = impl_.get();
   if (duckdb_prepare(impl_->connection.get(), text.c_str(), impl->prepared.out()) == DuckDBError) {

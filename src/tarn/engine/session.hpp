@@ -90,6 +90,10 @@ class Session {
   /// Progress of the running query in percent [0, 100], or -1 when unknown or idle. Safe from any thread.
   double Progress() const;
 
+  /// Nanoseconds the statement front-end (Delta snapshot load/refresh, file skipping, scan SQL generation) took in
+  /// the last Execute, ExecuteScript or Prepare: the metadata cost paid before DuckDB parses the statement.
+  int64_t last_front_end_nanos() const;
+
   /// Engine-internal (Impl is defined in detail/): sessions come from Database::Connect().
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl);

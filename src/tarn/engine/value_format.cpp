@@ -390,60 +390,84 @@ std::string FormatDecimal(Int128 value, uint8_t scale) {
   return negative ? "-" + digits : digits;
 }
 
-// Lays out shortest round-trip digits like printf's %g family: exponent form when the decimal exponent is below -4
-// or at least `max_fixed_exponent`.
+// Appends shortest round-trip digits laid out like printf's %g family: exponent form when the decimal exponent is
+// below -4 or at least `max_fixed_exponent`. Works on a stack buffer: no allocation besides `out` growing.
 template <typename T>
-std::string FormatShortest(T value, int max_fixed_exponent, bool force_decimal_point) {
+void AppendShortest(std::string& out, T value, int max_fixed_exponent, bool force_decimal_point) {
   std::array<char, 64> buf;
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::scientific);
-  std::string_view sci(buf.data(), static_cast<size_t>(end - buf.data()));
-  size_t e_pos = sci.find('e');
-  std::string_view mantissa = sci.substr(0, e_pos);
-  int exponent = std::atoi(std::string(sci.substr(e_pos + 1)).c_str());
-  bool negative = !mantissa.empty() && mantissa[0] == '-';
-  if (negative) mantissa.remove_prefix(1);
-  std::string digits;
-  for (char c : mantissa) {
-    if (c != '.') digits += c;
+  const char* p = buf.data();
+  if (*p == '-') {
+    out += '-';
+    p++;
   }
-  std::string out = negative ? "-" : "";
+  // Mantissa digits without the point: d[.ddd]e[+-]xx
+  std::array<char, 32> digits;
+  size_t ndigits = 0;
+  while (p < end && *p != 'e') {
+    if (*p != '.') digits[ndigits++] = *p;
+    p++;
+  }
+  int exponent = 0;
+  if (p < end) std::from_chars(p + 1 + (p[1] == '+' ? 1 : 0), end, exponent);
+  const char* d = digits.data();
   if (exponent < -4 || exponent >= max_fixed_exponent) {
-    out += digits[0];
-    if (digits.size() > 1) {
+    out += d[0];
+    if (ndigits > 1) {
       out += '.';
-      out += digits.substr(1);
+      out.append(d + 1, ndigits - 1);
     }
-    out += fmt::format("e{}{:02d}", exponent < 0 ? '-' : '+', std::abs(exponent));
-    return out;
+    int magnitude = exponent < 0 ? -exponent : exponent;
+    out += 'e';
+    out += exponent < 0 ? '-' : '+';
+    if (magnitude < 10) out += '0';
+    AppendInteger(out, magnitude);
+    return;
   }
   if (exponent < 0) {
     out += "0.";
     out.append(static_cast<size_t>(-exponent - 1), '0');
-    out += digits;
-    return out;
+    out.append(d, ndigits);
+    return;
   }
   size_t int_digits = static_cast<size_t>(exponent) + 1;
-  if (digits.size() <= int_digits) {
-    out += digits;
-    out.append(int_digits - digits.size(), '0');
+  if (ndigits <= int_digits) {
+    out.append(d, ndigits);
+    out.append(int_digits - ndigits, '0');
     if (force_decimal_point) out += ".0";
-    return out;
+    return;
   }
-  out += digits.substr(0, int_digits);
+  out.append(d, int_digits);
   out += '.';
-  out += digits.substr(int_digits);
-  return out;
+  out.append(d + int_digits, ndigits - int_digits);
+}
+
+template <typename T>
+void AppendFloating(std::string& out, T value, ValueStyle style, int pg_max_fixed_exponent) {
+  if (std::isnan(value)) {
+    out += style == ValueStyle::kDuckDb ? "nan" : "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    if (style == ValueStyle::kDuckDb) {
+      out += value > 0 ? "inf" : "-inf";
+    } else {
+      out += value > 0 ? "Infinity" : "-Infinity";
+    }
+    return;
+  }
+  if (style == ValueStyle::kDuckDb) {
+    AppendShortest(out, value, 16, true);
+  } else {
+    AppendShortest(out, value, pg_max_fixed_exponent, false);
+  }
 }
 
 template <typename T>
 std::string FormatFloating(T value, ValueStyle style, int pg_max_fixed_exponent) {
-  if (std::isnan(value)) return style == ValueStyle::kDuckDb ? "nan" : "NaN";
-  if (std::isinf(value)) {
-    if (style == ValueStyle::kDuckDb) return value > 0 ? "inf" : "-inf";
-    return value > 0 ? "Infinity" : "-Infinity";
-  }
-  if (style == ValueStyle::kDuckDb) return FormatShortest(value, 16, true);
-  return FormatShortest(value, pg_max_fixed_exponent, false);
+  std::string out;
+  AppendFloating(out, value, style, pg_max_fixed_exponent);
+  return out;
 }
 
 std::string FormatDouble(double value, ValueStyle style) { return FormatFloating(value, style, 15); }
@@ -549,8 +573,8 @@ void AppendValue(duckdb_vector vector, const LogicalType& type, idx_t row, Value
       out += FormatUInt128((static_cast<UInt128>(v.upper) << 64) | v.lower);
       return;
     }
-    case TypeId::kFloat: out += FormatFloat(DataAt<float>(vector, row), style); return;
-    case TypeId::kDouble: out += FormatDouble(DataAt<double>(vector, row), style); return;
+    case TypeId::kFloat: AppendFloating(out, DataAt<float>(vector, row), style, 6); return;
+    case TypeId::kDouble: AppendFloating(out, DataAt<double>(vector, row), style, 15); return;
     case TypeId::kDecimal: out += FormatDecimal(DecimalAt(vector, type, row), type.decimal_scale); return;
     case TypeId::kDate: AppendDateValue(out, DataAt<duckdb_date>(vector, row), style); return;
     case TypeId::kTime: {

@@ -3,6 +3,7 @@
 // separate worker pool.
 #include "tarn/http/server.hpp"
 
+#include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -60,6 +61,9 @@ constexpr std::chrono::milliseconds kCloseWait{2000};
 constexpr size_t kStreamedPieceBytes = 1 << 20;
 // Largest single sendfile(2) call, so one download cannot hold an I/O thread for long.
 constexpr size_t kSendfileBytes = 4 << 20;
+// A file body is read ahead (posix_fadvise WILLNEED) this far beyond the send position, in steps of kReadAheadStep.
+constexpr uint64_t kReadAheadWindow = 32 << 20;
+constexpr uint64_t kReadAheadStep = 8 << 20;
 // How often a handler blocked in BodyReader::Read checks whether the server stopped running I/O.
 constexpr std::chrono::milliseconds kStreamedReadPoll{200};
 // Back-off after a failed accept (for example EMFILE) so the acceptor does not spin.
@@ -170,6 +174,7 @@ class Session : public std::enable_shared_from_this<Session> {
   BodyProducer producer_;
   std::optional<FileBody> file_;  // a response body sent with sendfile(2)
   bool file_started_ = false;     // some of file_ is on the wire (no fallback to the producer any more)
+  uint64_t file_readahead_ = 0;   // file offset up to which read-ahead of file_ was requested
   detail::BodyFraming framing_ = detail::BodyFraming::kNone;
   uint64_t stream_remaining_ = 0;  // kStreamedLength: bytes the producer still owes
   std::array<char, 4096> discard_{};
@@ -858,6 +863,7 @@ void Session::SendResponse(Response response) {
       if (framing_ == detail::BodyFraming::kStreamedLength && response.file && response.file->fd >= 0 &&
           response.file->length == stream_remaining_) {
         file_ = std::move(response.file);
+        file_readahead_ = file_->offset;
       }
       out_body_.clear();
       stream_.expires_after(server_.options().write_timeout);
@@ -886,6 +892,15 @@ void Session::SendFileNext() {
   if (closed_) return;
   const int sock = stream_.socket().native_handle();
   while (file_->length > 0) {
+    // Keep kReadAheadWindow bytes ahead of the send position requested from the disk: a file that is not in the
+    // page cache (one just written with O_DIRECT, say) is otherwise read in small synchronous steps.
+    const uint64_t end = file_->offset + file_->length;
+    while (file_readahead_ < end && file_readahead_ < file_->offset + kReadAheadWindow) {
+      uint64_t step = std::min<uint64_t>(kReadAheadStep, end - file_readahead_);
+      ::posix_fadvise(file_->fd, static_cast<off_t>(file_readahead_), static_cast<off_t>(step),
+                      POSIX_FADV_WILLNEED);
+      file_readahead_ += step;
+    }
     off_t offset = static_cast<off_t>(file_->offset);
     size_t want = static_cast<size_t>(std::min<uint64_t>(file_->length, kSendfileBytes));
     ssize_t n = ::sendfile(sock, file_->fd, &offset, want);

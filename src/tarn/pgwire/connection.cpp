@@ -763,7 +763,8 @@ class Connection {
 
   void CloseTransactionPortals() {
     for (auto it = portals_.begin(); it != portals_.end();) {
-      if (it->second->hold) {
+      // The unnamed portal may be the one running COMMIT/ROLLBACK right now (extended protocol): it dies at Sync.
+      if (it->second->hold || it->first.empty()) {
         ++it;
         continue;
       }
@@ -1527,19 +1528,24 @@ class Connection {
 
   // ---------------------------------------------------------------- COPY
   static void AppendCopyText(std::string& out, std::string_view v, char delimiter) {
-    for (char c : v) {
+    // Runs without special characters (the common case) are appended in one piece.
+    size_t run = 0;
+    for (size_t i = 0; i < v.size(); i++) {
+      char c = v[i];
+      if (c != '\\' && c != '\n' && c != '\r' && c != '\t' && c != delimiter) continue;
+      out.append(v.data() + run, i - run);
+      run = i + 1;
       switch (c) {
         case '\\': out += "\\\\"; break;
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
-        case '\t':
-          out += "\\t";
-          break;
+        case '\t': out += "\\t"; break;
         default:
-          if (c == delimiter) out += '\\';
+          out += '\\';
           out += c;
       }
     }
+    out.append(v.data() + run, v.size() - run);
   }
 
   static void AppendCsv(std::string& out, std::string_view v, const CopySpec& spec) {

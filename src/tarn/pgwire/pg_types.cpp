@@ -204,7 +204,7 @@ void AppendText(const engine::Chunk& chunk, size_t col, size_t row, std::string&
       out += chunk.GetString(col, row);
       return;
     default:
-      out += chunk.FormatValue(col, row, engine::ValueStyle::kPostgres);
+      chunk.AppendValue(col, row, engine::ValueStyle::kPostgres, out);
       return;
   }
 }

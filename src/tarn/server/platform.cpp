@@ -17,6 +17,8 @@
 #include "tarn/api/files_routes.hpp"
 #include "tarn/api/identity_routes.hpp"
 #include "tarn/api/secrets_routes.hpp"
+#include "tarn/api/sql_statements_routes.hpp"
+#include "tarn/api/statement_manager.hpp"
 #include "tarn/api/workspace_routes.hpp"
 #include "tarn/base/clock.hpp"
 #include "tarn/base/logging.hpp"
@@ -118,6 +120,8 @@ class PlatformImpl final : public Platform {
     // The SQL catalog (main.default on first start) and the warehouse SQL sessions come from.
     TARN_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(*meta_, {data_dir_->DbfsRoot(), nullptr}));
     TARN_ASSIGN_OR_RETURN(warehouse_, sql::Warehouse::Open(*engine_, *catalog_));
+    // Statement Execution API: its own worker pool of warehouse sessions.
+    statements_ = std::make_unique<api::StatementManager>(*warehouse_);
 
     int64_t t2 = MonotonicNanos();
     RegisterRoutes();
@@ -168,6 +172,7 @@ class PlatformImpl final : public Platform {
     http_.reset();
     if (sql_) sql_->Stop();
     sql_.reset();
+    statements_.reset();
     warehouse_.reset();
     catalog_.reset();
     engine_.reset();
@@ -192,6 +197,7 @@ class PlatformImpl final : public Platform {
     api::RegisterFilesRoutes(router_, *dbfs_);
     api::RegisterWorkspaceRoutes(router_, *workspace_);
     api::RegisterSecretsRoutes(router_, *secrets_);
+    api::RegisterSqlStatementRoutes(router_, *statements_, {[this] { return sql_port(); }});
   }
 
   int64_t start_ms_ = 0;
@@ -202,6 +208,7 @@ class PlatformImpl final : public Platform {
   std::unique_ptr<engine::Database> engine_;
   std::unique_ptr<catalog::Catalog> catalog_;    // after meta_ and engine_: uses both
   std::unique_ptr<sql::Warehouse> warehouse_;    // after catalog_
+  std::unique_ptr<api::StatementManager> statements_;  // after warehouse_
   std::unique_ptr<storage::DbfsFileSystem> dbfs_;  // before router_: its routes point at it
   std::unique_ptr<storage::LocalObjectStore> workspace_content_;
   std::unique_ptr<workspace::WorkspaceStore> workspace_;

@@ -167,8 +167,8 @@ Status ReadTimeTravel(const std::vector<Token>& t, size_t& j, Replacement& r) {
 class Resolver {
  public:
   Resolver(std::string_view text, const std::vector<Token>& t, catalog::Catalog& catalog, const NameContext& context,
-           const LatestVersionFn& latest, int depth)
-      : text_(text), t_(t), catalog_(catalog), context_(context), latest_(latest), depth_(depth) {}
+           const LatestVersionFn& latest, int depth, const OverlayFn& overlay)
+      : text_(text), t_(t), catalog_(catalog), context_(context), latest_(latest), depth_(depth), overlay_(overlay) {}
 
   Result<std::string> Run() {
     if (t_.empty()) return std::string();
@@ -356,6 +356,21 @@ class Resolver {
     }
     if (parts.size() == 1 && ctes_.count(Lower(parts[0])) > 0) return std::optional<Replacement>();
     TARN_ASSIGN_OR_RETURN(auto qualified, Qualify(name, context_));
+    if (overlay_) {
+      size_t j = name.end_token;
+      bool time_travel = j < t_.size() && (t_[j].IsSymbol("@") || t_[j].Is("VERSION") || t_[j].Is("TIMESTAMP") ||
+                                           (t_[j].Is("FOR") && j + 1 < t_.size() &&
+                                            (t_[j + 1].Is("VERSION") || t_[j + 1].Is("TIMESTAMP"))));
+      std::optional<std::string> staged = time_travel || bare ? std::nullopt : overlay_(qualified);
+      if (staged) {
+        Replacement r = Raw(name.first_token, name.end_token, "(" + *staged + ")");
+        bool has_alias = bare || (j < t_.size() && (t_[j].Is("AS") || t_[j].kind == TokenKind::kQuoted ||
+                                                    t_[j].kind == TokenKind::kBacktick ||
+                                                    (t_[j].kind == TokenKind::kWord && !IsNotAlias(t_[j]))));
+        if (!has_alias) r.alias = parts.back();
+        return std::optional<Replacement>(std::move(r));
+      }
+    }
     auto found = catalog_.FindTable(qualified[0], qualified[1], qualified[2]);
     if (!found.ok()) {
       ErrorCode code = found.status().code();
@@ -381,8 +396,16 @@ class Resolver {
         t_[j + 1].value.find_first_not_of("0123456789", 1) == std::string::npos && t_[j + 1].value.size() < 19) {
       r.version = std::stoll(t_[j + 1].value.substr(1));
       j += 2;
+    } else if (j + 1 < t_.size() && t_[j].IsSymbol("@") && !t_[j].space_before && !t_[j + 1].space_before &&
+               t_[j + 1].kind == TokenKind::kNumber && t_[j + 1].value.size() == 17 &&
+               t_[j + 1].value.find_first_not_of("0123456789") == std::string::npos) {
+      // Spark's t@yyyyMMddHHmmssSSS: the version as of that timestamp.
+      const std::string& d = t_[j + 1].value;
+      r.timestamp = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + " " + d.substr(8, 2) + ":" +
+                    d.substr(10, 2) + ":" + d.substr(12, 2) + "." + d.substr(14, 3);
+      j += 2;
     }
-    if (!r.version && !bare) TARN_RETURN_IF_ERROR(ReadTimeTravel(t_, j, r));
+    if (!r.version && !r.timestamp && !bare) TARN_RETURN_IF_ERROR(ReadTimeTravel(t_, j, r));
     r.end = j;
     bool has_alias = bare || (j < t_.size() && (t_[j].Is("AS") || t_[j].kind == TokenKind::kQuoted ||
                                        t_[j].kind == TokenKind::kBacktick ||
@@ -398,7 +421,8 @@ class Resolver {
       }
       std::vector<Token> view_tokens = Tokenize(table.view_text);
       TARN_ASSIGN_OR_RETURN(r.view_sql, ResolveNames(table.view_text, view_tokens, catalog_,
-                                                     {table.view_catalog, table.view_schema}, latest_, depth_ + 1));
+                                                     {table.view_catalog, table.view_schema}, latest_, depth_ + 1,
+                                                     overlay_));
       r.is_view = true;
     } else {
       r.location = table.location;
@@ -412,6 +436,7 @@ class Resolver {
   const NameContext& context_;
   const LatestVersionFn& latest_;
   int depth_;
+  const OverlayFn& overlay_;
   std::set<std::string> ctes_;
 };
 
@@ -453,8 +478,9 @@ std::string DeltaReference(std::string_view location) {
 }
 
 Result<std::string> ResolveNames(std::string_view text, const std::vector<Token>& tokens, catalog::Catalog& catalog,
-                                 const NameContext& context, const LatestVersionFn& latest_version, int depth) {
-  Resolver resolver(text, tokens, catalog, context, latest_version, depth);
+                                 const NameContext& context, const LatestVersionFn& latest_version, int depth,
+                                 const OverlayFn& overlay) {
+  Resolver resolver(text, tokens, catalog, context, latest_version, depth, overlay);
   return resolver.Run();
 }
 

@@ -16,12 +16,15 @@
 #include "tarn/delta/schema_serializer.hpp"
 #include "tarn/delta/table_maintenance.hpp"
 #include "tarn/delta/transaction.hpp"
+#include "tarn/engine/chunk.hpp"
 #include "tarn/engine/delta_checkpoint_reader.hpp"
+#include "tarn/engine/delta_scan_plan.hpp"
 #include "tarn/engine/delta_table.hpp"
 #include "tarn/engine/delta_writer.hpp"
 #include "tarn/engine/errors.hpp"
 #include "tarn/engine/sql_quoting.hpp"
 #include "tarn/sql/detail/name_resolver.hpp"
+#include "tarn/sql/detail/pg_catalog.hpp"
 #include "tarn/sql/detail/spark_type_parser.hpp"
 #include "tarn/sql/detail/tokens.hpp"
 #include "tarn/sql/spark_types.hpp"
@@ -40,6 +43,30 @@ struct Session::Statement {
   size_t begin = 0;  // offsets into the script
   size_t end = 0;
   std::vector<Token> tokens;
+};
+
+// A client transaction (BEGIN ... COMMIT): the one Delta table it writes, staged in a DuckDB temporary table of the
+// session (created inside the engine's transaction, so ROLLBACK drops it) and committed at COMMIT.
+struct Session::Transaction {
+  struct Table {
+    std::string key;  // catalog.schema.table
+    catalog::TableInfo info;
+    int64_t read_version = -1;   // snapshot the transaction read (-1: created in the transaction)
+    std::string buffer;          // quoted name of the DuckDB temp table holding the staged rows
+    std::vector<std::string> columns;
+    bool whole_table = false;    // the buffer holds the entire table (after UPDATE/DELETE/MERGE/overwrite)
+    bool dirty = false;          // rows were staged or changed
+    // A table created in the transaction (CREATE TABLE / CTAS): created at COMMIT with the staged rows.
+    bool is_new = false;
+    bool from_query = false;  // CTAS
+    std::vector<delta::StructField> fields;
+    std::vector<std::string> partition_columns;
+    catalog::Properties properties;
+    std::optional<std::string> comment;
+  };
+  bool failed = false;
+  int64_t counter = 0;
+  std::optional<Table> table;
 };
 
 namespace {
@@ -247,6 +274,14 @@ Result<delta::StructField> ReadColumnDefinition(Cursor& c) {
     } else if (c.Accept("COMMENT")) {
       TARN_ASSIGN_OR_RETURN(std::string comment, c.String());
       field.metadata_json = WithComment(field.metadata_json, comment);
+    } else if (c.AcceptAll({"PRIMARY", "KEY"})) {
+      // An informational key (as Unity Catalog's): kept in the field metadata for the PostgreSQL catalog
+      // (pg_index/pg_constraint), not enforced; its column is NOT NULL as in PostgreSQL.
+      field.nullable = false;
+      auto j = nlohmann::json::parse(field.metadata_json, nullptr, false);
+      if (!j.is_object()) j = nlohmann::json::object();
+      j["tarn.primaryKey"] = true;
+      field.metadata_json = j.dump();
     } else if (c.Is("GENERATED") || c.Is("DEFAULT") || c.Is("PRIMARY") || c.Is("MASK")) {
       return Error(ErrorCode::kFeatureNotSupported, "column {}: {} columns are not supported", field.name,
                    c.Peek()->value);
@@ -293,6 +328,26 @@ std::optional<int64_t> LatestLogVersion(const std::string& location) {
   return latest;
 }
 
+// What a reference to the transaction's table reads: its snapshot plus the staged rows, or the staged table alone.
+std::string StagedTableSql(const Session::Transaction::Table& t) {
+  if (t.is_new || t.whole_table) return "SELECT * FROM " + t.buffer;
+  return "SELECT * FROM " + detail::DeltaReference(t.info.location) + " VERSION AS OF " +
+         std::to_string(t.read_version) + " UNION ALL SELECT * FROM " + t.buffer;
+}
+
+std::string TableKey(const std::vector<std::string>& q) {
+  return catalog::NormalizeName(q[0]) + "." + catalog::NormalizeName(q[1]) + "." + catalog::NormalizeName(q[2]);
+}
+
+// The name resolver's view of a transaction's staged table (empty outside a transaction with writes).
+detail::OverlayFn OverlayOf(const Session::Transaction* txn) {
+  if (txn == nullptr || !txn->table) return {};
+  return [txn](const std::vector<std::string>& q) -> std::optional<std::string> {
+    if (!txn->table || q.size() != 3 || TableKey(q) != txn->table->key) return std::nullopt;
+    return StagedTableSql(*txn->table);
+  };
+}
+
 bool IsTransactionStart(const std::vector<Token>& t) {
   return !t.empty() && (t[0].Is("BEGIN") || (t[0].Is("START") && t.size() > 1 && t[1].Is("TRANSACTION")));
 }
@@ -313,7 +368,7 @@ struct OpenedTable {
 class StatementRunner {
  public:
   StatementRunner(Session& session, Warehouse& warehouse, std::string_view script, const Session::Statement& st,
-                  std::string& catalog, std::string& schema, bool& in_transaction)
+                  std::string& catalog, std::string& schema, bool& in_transaction, Session::Transaction& txn)
       : session_(session),
         warehouse_(warehouse),
         catalog_(warehouse.catalog()),
@@ -322,19 +377,30 @@ class StatementRunner {
         t_(st.tokens),
         current_catalog_(catalog),
         current_schema_(schema),
-        in_transaction_(in_transaction) {}
+        in_transaction_(in_transaction),
+        txn_(txn) {}
 
   Result<std::unique_ptr<engine::ResultStream>> Run() {
-    Cursor c(t_);
     if (IsTransactionStart(t_)) {
       TARN_ASSIGN_OR_RETURN(auto stream, PassThrough());
       in_transaction_ = true;
+      txn_.failed = false;
+      txn_.table.reset();
       return stream;
     }
-    if (IsTransactionEnd(t_)) {
-      in_transaction_ = false;
-      return PassThrough();
+    if (IsTransactionEnd(t_)) return EndTransaction();
+    if (in_transaction_ && txn_.failed) {
+      return Error(ErrorCode::kInvalidTransactionState,
+                   "current transaction is aborted, commands ignored until end of transaction block");
     }
+    auto result = RunStatement();
+    if (!result.ok() && in_transaction_) txn_.failed = true;  // PostgreSQL: the block is aborted until ROLLBACK
+    return result;
+  }
+
+ private:
+  Result<std::unique_ptr<engine::ResultStream>> RunStatement() {
+    Cursor c(t_);
     if (c.Accept("USE")) return Use(c);
     if (c.Accept("CREATE")) return Create(c);
     if (c.Accept("DROP")) return Drop(c);
@@ -346,7 +412,6 @@ class StatementRunner {
     return PassThrough();
   }
 
- private:
   // ---- plumbing ----
 
   detail::NameContext Context() const { return {current_catalog_, current_schema_}; }
@@ -354,7 +419,7 @@ class StatementRunner {
   std::string_view Text() const { return script_.substr(st_.begin, st_.end - st_.begin); }
 
   Result<std::string> Resolve(const std::vector<Token>& tokens) {
-    return detail::ResolveNames(script_, tokens, catalog_, Context(), LatestLogVersion);
+    return detail::ResolveNames(script_, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
   }
 
   Result<std::unique_ptr<engine::ResultStream>> Engine(const std::string& sql) {
@@ -380,6 +445,10 @@ class StatementRunner {
 
   Result<std::unique_ptr<engine::ResultStream>> PassThrough() {
     TARN_ASSIGN_OR_RETURN(std::string sql, Resolve(t_));
+    if (detail::NeedsPgCatalog(t_)) {  // PostgreSQL clients' catalog queries (pg_catalog.cpp)
+      TARN_RETURN_IF_ERROR(session_.RefreshPgCatalog());
+      sql = detail::RewritePgDialect(sql);
+    }
     return Engine(sql);
   }
 
@@ -415,11 +484,13 @@ class StatementRunner {
     return session_.engine().Execute(sql);
   }
 
+  // Statements a transaction cannot stage (catalog changes, table maintenance): refused before anything changes.
   Status NoTransaction(std::string_view what) const {
     if (!in_transaction_) return Status::OK();
-    return Error(ErrorCode::kInvalidTransactionState,
-                 "{} cannot run inside a multi-statement transaction (BEGIN ... COMMIT): Delta tables and the catalog "
-                 "commit each statement on its own; COMMIT or ROLLBACK first",
+    return Error(ErrorCode::kFeatureNotSupported,
+                 "{} cannot run inside a multi-statement transaction (BEGIN ... COMMIT): it would commit on its own, "
+                 "not atomically with the transaction; the transaction is aborted, ROLLBACK and run it in autocommit "
+                 "mode",
                  what);
   }
 
@@ -467,9 +538,241 @@ class StatementRunner {
     std::vector<Token> tokens = detail::Tokenize(view.view_text);
     TARN_ASSIGN_OR_RETURN(std::string sql, detail::ResolveNames(view.view_text, tokens, catalog_,
                                                                 {view.view_catalog, view.view_schema},
-                                                                LatestLogVersion));
+                                                                LatestLogVersion, 0, OverlayOf(&txn_)));
     TARN_ASSIGN_OR_RETURN(auto stream, session_.engine().Execute("SELECT * FROM (" + sql + ") LIMIT 0"));
     return stream->columns();
+  }
+
+  // ---- client transactions ----
+
+  // Runs `sql` on the engine and returns the first column of its first row as an integer (0 when there is none).
+  Result<int64_t> EngineCount(const std::string& sql) {
+    TARN_ASSIGN_OR_RETURN(auto stream, session_.engine().Execute(sql));
+    int64_t value = 0;
+    bool first = true;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(auto chunk, stream->Next());
+      if (!chunk) break;
+      if (first && chunk->num_rows() > 0) {
+        value = chunk->GetInt64(0, 0);
+        first = false;
+      }
+    }
+    return value;
+  }
+
+  // COMMIT / END / ROLLBACK / ABORT. COMMIT commits the staged table first (one Delta commit, conflicts checked
+  // against the version the transaction read); when that fails, or the transaction had failed, it rolls back.
+  Result<std::unique_ptr<engine::ResultStream>> EndTransaction() {
+    bool commit = t_[0].Is("COMMIT") || t_[0].Is("END");
+    bool was_in_transaction = in_transaction_;
+    bool failed = txn_.failed;
+    std::optional<Session::Transaction::Table> staged = std::move(txn_.table);
+    txn_.table.reset();
+    txn_.failed = false;
+    in_transaction_ = false;
+    auto rollback = [&]() { session_.engine().Execute("ROLLBACK").status().IgnoreError(); };
+    if (!was_in_transaction) return PassThrough();
+    if (!commit || failed) {
+      rollback();
+      return Done();
+    }
+    if (staged && staged->dirty) {
+      Status committed = CommitStaged(*staged);
+      if (!committed.ok()) {
+        rollback();
+        return committed;
+      }
+    }
+    if (staged) session_.engine().Execute("DROP TABLE IF EXISTS " + staged->buffer).status().IgnoreError();
+    auto result = session_.engine().Execute("COMMIT");
+    if (!result.ok()) {
+      rollback();
+      return result.status();
+    }
+    return result;
+  }
+
+  // One Delta commit for the staged table (and, for a table created in the transaction, its catalog row).
+  Status CommitStaged(Session::Transaction::Table& t) {
+    engine::DeltaWriteOptions options;
+    options.session = &session_.engine();
+    std::string rows = "SELECT * FROM " + t.buffer;
+    if (!t.is_new) {
+      options.read_version = t.read_version;
+      engine::DeltaWrite write;
+      write.mode = t.whole_table ? engine::DeltaWrite::Mode::kOverwrite : engine::DeltaWrite::Mode::kAppend;
+      write.source_query = rows;
+      auto written = warehouse_.writer().Write(t.info.location, write, options);
+      if (!written.ok()) return written.status().WithContext("COMMIT of {}", t.key);
+      return Status::OK();
+    }
+    // A new table: nobody sees it before its catalog row, which is added last.
+    TARN_ASSIGN_OR_RETURN(auto existing, catalog_.FindTable(t.info.catalog_name, t.info.schema_name, t.info.name));
+    if (existing) {
+      return Error(ErrorCode::kDuplicateObject, "COMMIT: table {} was created by another session during this "
+                   "transaction", existing->full_name());
+    }
+    bool log_existed = fs::exists(fs::path(t.info.location) / "_delta_log");
+    auto cleanup = [&]() {
+      if (t.info.type == catalog::TableType::kManaged && !log_existed) {
+        std::error_code ec;
+        fs::remove_all(t.info.location, ec);
+      }
+    };
+    engine::DeltaCreateTable request;
+    request.partition_columns = t.partition_columns;
+    request.properties = t.properties;
+    request.name = t.info.name;
+    request.comment = t.comment;
+    request.source_query = rows;
+    bool has_comments = false;
+    for (const auto& field : t.fields) {
+      if (!field.nullable) request.not_null_columns.push_back(field.name);
+      if (!FieldComment(field).empty()) has_comments = true;
+    }
+    Status status = Status::OK();
+    if (t.from_query || !has_comments) {
+      // Version 0 holds the schema and the staged rows (the buffer's types are the declared column types).
+      status = warehouse_.writer().CreateTable(t.info.location, request, options).status();
+    } else {
+      // Column comments: create the declared schema, then append the staged rows (still invisible: no catalog row).
+      TARN_ASSIGN_OR_RETURN(auto opened, OpenDelta(t.info.location, true));
+      delta::CreateTableRequest create;
+      create.schema = delta::Schema(delta::DataType::Struct(t.fields));
+      create.partition_columns = t.partition_columns;
+      create.configuration = t.properties;
+      create.name = t.info.name;
+      create.description = t.comment;
+      create.is_managed = t.info.type == catalog::TableType::kManaged;
+      status = opened.table->Create(create).status();
+      if (status.ok()) {
+        TARN_ASSIGN_OR_RETURN(int64_t count, EngineCount("SELECT count(*) FROM " + t.buffer));
+        if (count > 0) {
+          engine::DeltaWrite write;
+          write.source_query = rows;
+          status = warehouse_.writer().Write(t.info.location, write, options).status();
+        }
+      }
+    }
+    if (status.ok()) status = catalog_.CreateTable(t.info, false);
+    if (!status.ok()) {
+      cleanup();
+      return status.WithContext("COMMIT of {}", t.key);
+    }
+    return Status::OK();
+  }
+
+  // The transaction's staged state for `info`, created at its first write: the transaction writes one Delta table.
+  Result<Session::Transaction::Table*> Stage(const catalog::TableInfo& info) {
+    std::string key = info.full_name();
+    if (txn_.table) {
+      if (txn_.table->key == key) return &*txn_.table;
+      return Error(ErrorCode::kFeatureNotSupported,
+                   "cannot write {} in this transaction: it already writes {}, and Delta commits each table on its "
+                   "own, so two tables cannot commit atomically; the transaction is aborted, ROLLBACK and write each "
+                   "table in its own transaction",
+                   key, txn_.table->key);
+    }
+    Session::Transaction::Table t;
+    t.key = key;
+    t.info = info;
+    TARN_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(info));
+    t.read_version = snapshot->version();
+    for (const auto& field : snapshot->schema().fields()) t.columns.push_back(field.name);
+    t.buffer = QuoteSqlIdentifier("__tarn_txn_" + std::to_string(++txn_.counter));
+    TARN_RETURN_IF_ERROR(session_.engine()
+                             .Execute("CREATE TEMP TABLE " + t.buffer + " AS SELECT * FROM " +
+                                      detail::DeltaReference(info.location) + " VERSION AS OF " +
+                                      std::to_string(t.read_version) + " LIMIT 0")
+                             .status());
+    txn_.table = std::move(t);
+    return &*txn_.table;
+  }
+
+  // A table created inside the transaction (CREATE TABLE, CTAS): its rows are staged; the Delta table and the catalog
+  // row are created at COMMIT. `query`: the CTAS query (DuckDB SQL), else the declared columns define the buffer.
+  Status StageNew(const catalog::TableInfo& info, const std::vector<delta::StructField>& fields,
+                  const std::vector<std::string>& partition_columns, const catalog::Properties& properties,
+                  const std::optional<std::string>& comment, const std::string& query) {
+    std::string key = info.full_name();
+    if (txn_.table) {
+      return Error(ErrorCode::kFeatureNotSupported,
+                   "cannot create {} in this transaction: it already writes {}, and Delta commits each table on its "
+                   "own, so two tables cannot commit atomically; the transaction is aborted, ROLLBACK and create it "
+                   "in its own transaction",
+                   key, txn_.table->key);
+    }
+    Session::Transaction::Table t;
+    t.key = key;
+    t.info = info;
+    t.is_new = true;
+    t.from_query = !query.empty();
+    t.fields = fields;
+    t.partition_columns = partition_columns;
+    t.properties = properties;
+    t.comment = comment;
+    t.dirty = true;
+    t.buffer = QuoteSqlIdentifier("__tarn_txn_" + std::to_string(++txn_.counter));
+    std::string sql = "CREATE TEMP TABLE " + t.buffer;
+    if (!query.empty()) {
+      sql += " AS " + query;
+    } else {
+      sql += " (";
+      for (size_t k = 0; k < fields.size(); k++) {
+        sql += (k > 0 ? ", " : "") + QuoteSqlIdentifier(fields[k].name) + " " + engine::DuckTypeOf(*fields[k].type);
+      }
+      sql += ")";
+    }
+    TARN_RETURN_IF_ERROR(session_.engine().Execute(sql).status());
+    if (!query.empty()) {
+      TARN_ASSIGN_OR_RETURN(auto stream, session_.engine().Execute("SELECT * FROM " + t.buffer + " LIMIT 0"));
+      for (const auto& col : stream->columns()) t.columns.push_back(col.name);
+    } else {
+      for (const auto& f : fields) t.columns.push_back(f.name);
+    }
+    txn_.table = std::move(t);
+    return Status::OK();
+  }
+
+  // A query (not VALUES) appended in a transaction keeps the writer's schema check: a column whose type differs from
+  // the table's must be a numeric conversion (or NULL), else kSchemaMismatch naming it, as outside transactions.
+  Status CheckStagedTypes(const Session::Transaction::Table& t, const std::string& query) {
+    TARN_ASSIGN_OR_RETURN(auto source, session_.engine().Execute("SELECT * FROM (" + query + ") LIMIT 0"));
+    std::vector<engine::Column> source_columns = source->columns();
+    source.reset();
+    TARN_ASSIGN_OR_RETURN(auto table, session_.engine().Execute("SELECT * FROM " + t.buffer + " LIMIT 0"));
+    std::vector<engine::Column> table_columns = table->columns();
+    table.reset();
+    auto numeric = [](const std::string& type) {
+      return type == "tinyint" || type == "smallint" || type == "int" || type == "bigint" || type == "float" ||
+             type == "double" || type.starts_with("decimal");
+    };
+    for (const auto& column : source_columns) {
+      for (const auto& target : table_columns) {
+        if (catalog::NormalizeName(target.name) != catalog::NormalizeName(column.name)) continue;
+        std::string from = SparkTypeNameOf(column.type);
+        std::string to = SparkTypeNameOf(target.type);
+        if (from == to || from == "void" || (numeric(from) && numeric(to))) break;
+        return Error(ErrorCode::kSchemaMismatch,
+                     "cannot write column `{}` of {}: the query produces {}, the table has {}", target.name, t.key,
+                     from, to);
+      }
+    }
+    return Status::OK();
+  }
+
+  // Before UPDATE/DELETE/MERGE/overwrite in a transaction: the buffer takes the table's rows at the read version, so
+  // the statement runs on it and COMMIT replaces the table's files with it (one overwrite commit).
+  Status MakeWholeTable(Session::Transaction::Table& t) {
+    if (t.is_new || t.whole_table) return Status::OK();
+    TARN_RETURN_IF_ERROR(session_.engine()
+                             .Execute("INSERT INTO " + t.buffer + " SELECT * FROM " +
+                                      detail::DeltaReference(t.info.location) + " VERSION AS OF " +
+                                      std::to_string(t.read_version))
+                             .status());
+    t.whole_table = true;
+    return Status::OK();
   }
 
   // ---- USE ----
@@ -640,7 +943,6 @@ class StatementRunner {
     bool if_not_exists = c.AcceptAll({"IF", "NOT", "EXISTS"});
     TARN_ASSIGN_OR_RETURN(auto name, c.Name());
     TARN_ASSIGN_OR_RETURN(auto q, QualifyName(name));
-    TARN_RETURN_IF_ERROR(NoTransaction("CREATE TABLE"));
     TARN_ASSIGN_OR_RETURN(TableDefinition def, ReadTableDefinition(c));
     if (external && !def.location) {
       return Error(ErrorCode::kInvalidParameterValue, "CREATE EXTERNAL TABLE needs a LOCATION");
@@ -675,6 +977,7 @@ class StatementRunner {
       info.type = catalog::TableType::kManaged;
     }
     if (existing) info.table_id = existing->table_id;
+    if (in_transaction_) return CreateTableInTransaction(def, info, replace, if_not_exists);
     if (def.query_token) return CreateTableAsSelect(def, info, existing);
     TARN_ASSIGN_OR_RETURN(auto opened, OpenDelta(info.location, true));
     auto latest = opened.table->Latest();
@@ -718,6 +1021,50 @@ class StatementRunner {
       }
     }
     TARN_RETURN_IF_ERROR(catalog_.CreateTable(info, replace));
+    return Done();
+  }
+
+  // CREATE TABLE / CTAS inside a client transaction: a new managed table whose rows are staged; the Delta table and
+  // its catalog row are created at COMMIT. Replacing or registering tables would commit on its own: refused.
+  Result<std::unique_ptr<engine::ResultStream>> CreateTableInTransaction(const TableDefinition& def,
+                                                                        const catalog::TableInfo& info, bool replace,
+                                                                        bool if_not_exists) {
+    if (replace) TARN_RETURN_IF_ERROR(NoTransaction("CREATE OR REPLACE TABLE"));
+    if (def.location) TARN_RETURN_IF_ERROR(NoTransaction("CREATE TABLE ... LOCATION"));
+    if (txn_.table && txn_.table->is_new && txn_.table->key == info.full_name()) {
+      if (if_not_exists) return Done();
+      return Error(ErrorCode::kDuplicateObject, "table {} already exists (created in this transaction)",
+                   info.full_name());
+    }
+    if (fs::exists(fs::path(info.location) / "_delta_log")) {
+      return NoTransaction("CREATE TABLE over the existing Delta table at " + info.location);
+    }
+    if (def.query_token) {
+      if (def.has_columns) {
+        return Error(ErrorCode::kInvalidParameterValue, "CREATE TABLE AS SELECT takes its columns from the query");
+      }
+      TARN_ASSIGN_OR_RETURN(std::string query, ResolveRange(*def.query_token, t_.size()));
+      TARN_RETURN_IF_ERROR(StageNew(info, {}, def.partition_columns, def.properties, def.comment,
+                                    "SELECT * FROM (" + query + ") AS __tarn_source"));
+      TARN_ASSIGN_OR_RETURN(int64_t rows, EngineCount("SELECT count(*) FROM " + txn_.table->buffer));
+      return CountsResult({{"num_affected_rows", rows}, {"num_inserted_rows", rows}});
+    }
+    if (!def.has_columns) {
+      return Error(ErrorCode::kInvalidParameterValue,
+                   "CREATE TABLE {} needs a column list (or AS SELECT): there is no Delta table at {}",
+                   info.full_name(), info.location);
+    }
+    for (const auto& partition : def.partition_columns) {
+      bool found = false;
+      for (const auto& field : def.columns) {
+        if (catalog::NormalizeName(field.name) == catalog::NormalizeName(partition)) found = true;
+      }
+      if (!found) {
+        return Error(ErrorCode::kInvalidParameterValue, "partition column `{}` is not a column of the table",
+                     partition);
+      }
+    }
+    TARN_RETURN_IF_ERROR(StageNew(info, def.columns, def.partition_columns, def.properties, def.comment, ""));
     return Done();
   }
 
@@ -980,9 +1327,6 @@ class StatementRunner {
       }
       if (parens) TARN_RETURN_IF_ERROR(c.ExpectSymbol(")"));
       TARN_RETURN_IF_ERROR(c.ExpectEnd());
-      if (txn->snapshot()->column_mapping_mode() != delta::ColumnMappingMode::kNone) {
-        return Error(ErrorCode::kFeatureNotSupported, "ADD COLUMNS on a table with column mapping is not supported");
-      }
       std::vector<delta::StructField> fields = txn->schema().fields();
       nlohmann::json columns = nlohmann::json::array();
       for (auto& field : added) {
@@ -994,7 +1338,12 @@ class StatementRunner {
         columns.push_back({{"column", {{"name", field.name}, {"type", field.type->ToString()}}}});
         fields.push_back(std::move(field));
       }
-      metadata.schema_string = delta::SerializeSchema(delta::Schema(delta::DataType::Struct(std::move(fields))));
+      delta::Schema schema(delta::DataType::Struct(std::move(fields)));
+      if (txn->snapshot()->column_mapping_mode() != delta::ColumnMappingMode::kNone) {
+        // Column mapping: the new columns get the next ids and fresh physical names (maxColumnId moves on).
+        TARN_ASSIGN_OR_RETURN(schema, delta::ApplyColumnMapping(schema, metadata.configuration));
+      }
+      metadata.schema_string = delta::SerializeSchema(schema);
       operation = "ADD COLUMNS";
       parameters["columns"] = columns.dump();
     } else if (c.Accept("ALTER") || c.Accept("CHANGE")) {
@@ -1316,7 +1665,7 @@ class StatementRunner {
   Result<std::string> ResolveRange(size_t a, size_t b) {
     if (a >= b) return std::string();
     std::vector<Token> tokens(t_.begin() + static_cast<std::ptrdiff_t>(a), t_.begin() + static_cast<std::ptrdiff_t>(b));
-    return detail::ResolveNames(script_, tokens, catalog_, Context(), LatestLogVersion);
+    return detail::ResolveNames(script_, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
   }
   // Index of the first token at parenthesis depth 0 in [from, t_.size()) that is one of `words`, else t_.size().
   size_t FindTopLevel(size_t from, std::initializer_list<std::string_view> words) const {
@@ -1344,10 +1693,20 @@ class StatementRunner {
   }
 
   // The target of a data-writing statement: a catalog table (not a view), or nullopt when the name is not ours.
-  Result<std::optional<catalog::TableInfo>> WriteTarget(const QualifiedName& name, std::string_view what) {
+  // `stageable`: the statement can run inside a client transaction (staged until COMMIT); a table created in the
+  // transaction is then a target too.
+  Result<std::optional<catalog::TableInfo>> WriteTarget(const QualifiedName& name, std::string_view what,
+                                                        bool stageable = false) {
+    if (in_transaction_ && txn_.table && txn_.table->is_new && name.parts.size() <= 3) {
+      TARN_ASSIGN_OR_RETURN(auto q, QualifyName(name));
+      if (TableKey(q) == txn_.table->key) {
+        if (!stageable) TARN_RETURN_IF_ERROR(NoTransaction(std::string(what) + " on a Delta table"));
+        return std::optional<catalog::TableInfo>(txn_.table->info);
+      }
+    }
     TARN_ASSIGN_OR_RETURN(auto found, Find(name));
     if (!found) return found;
-    TARN_RETURN_IF_ERROR(NoTransaction(std::string(what) + " on a Delta table"));
+    if (!stageable) TARN_RETURN_IF_ERROR(NoTransaction(std::string(what) + " on a Delta table"));
     if (found->is_view()) return Error(ErrorCode::kInvalidParameterValue, "cannot write to view {}", found->full_name());
     return found;
   }
@@ -1362,10 +1721,17 @@ class StatementRunner {
       c.Accept("TABLE");
       auto name = detail::ReadQualifiedName(t_, c.pos());
       if (!name) return std::unique_ptr<engine::ResultStream>();
-      TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "TRUNCATE"));
+      TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "TRUNCATE", true));
       if (!target) return std::unique_ptr<engine::ResultStream>();
       c.set_pos(name->end_token);
       TARN_RETURN_IF_ERROR(c.ExpectEnd());
+      if (in_transaction_) {
+        TARN_ASSIGN_OR_RETURN(auto* staged, Stage(*target));
+        TARN_RETURN_IF_ERROR(MakeWholeTable(*staged));
+        TARN_RETURN_IF_ERROR(session_.engine().Execute("DELETE FROM " + staged->buffer).status());
+        staged->dirty = true;
+        return Done();
+      }
       TARN_RETURN_IF_ERROR(warehouse_.writer().Delete(target->location, "").status());
       return Done();
     }
@@ -1416,8 +1782,12 @@ class StatementRunner {
     c.Accept("TABLE");
     auto name = detail::ReadQualifiedName(t_, c.pos());
     if (!name) return std::unique_ptr<engine::ResultStream>();
-    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "INSERT"));
+    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "INSERT", true));
     if (!target) return std::unique_ptr<engine::ResultStream>();
+    Session::Transaction::Table* staged = nullptr;
+    if (in_transaction_) {
+      TARN_ASSIGN_OR_RETURN(staged, Stage(*target));
+    }
     c.set_pos(name->end_token);
     std::vector<std::string> columns;
     bool by_name = false;
@@ -1442,10 +1812,16 @@ class StatementRunner {
       overwrite = true;
     }
     if (c.AtEnd()) return c.SyntaxError("INSERT needs VALUES or a query");
-    TARN_ASSIGN_OR_RETURN(std::string query, ResolveRange(c.pos(), t_.size()));
     bool values = c.Is("VALUES") && !by_name;
+    std::string query;
+    if (values && staged == nullptr) {
+      TARN_ASSIGN_OR_RETURN(query, TypedValues(*target, c.pos(), columns));
+    } else {
+      TARN_ASSIGN_OR_RETURN(query, ResolveRange(c.pos(), t_.size()));
+    }
     if (c.Is("VALUES")) query = "SELECT * FROM (" + query + ")";
     if (!by_name) {
+      if (columns.empty() && staged != nullptr) columns = staged->columns;
       if (columns.empty()) {
         TARN_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(*target));
         for (const auto& f : snapshot->schema().fields()) columns.push_back(f.name);
@@ -1453,6 +1829,19 @@ class StatementRunner {
       std::string list;
       for (const auto& col : columns) list += (list.empty() ? "" : ", ") + QuoteSqlIdentifier(col);
       query = "SELECT * FROM (" + query + ") AS __tarn_source(" + list + ")";
+    }
+    if (staged != nullptr) {
+      // Staged: the rows go to the transaction's buffer (cast to the table's column types); COMMIT writes them.
+      if (overwrite) {
+        TARN_RETURN_IF_ERROR(MakeWholeTable(*staged));
+        std::string clear = "DELETE FROM " + staged->buffer;
+        if (!replace_where.empty()) clear += " WHERE COALESCE((" + replace_where + "), false)";
+        TARN_RETURN_IF_ERROR(session_.engine().Execute(clear).status());
+      }
+      if (!values) TARN_RETURN_IF_ERROR(CheckStagedTypes(*staged, query));
+      TARN_ASSIGN_OR_RETURN(int64_t inserted, EngineCount("INSERT INTO " + staged->buffer + " BY NAME " + query));
+      staged->dirty = true;
+      return CountsResult({{"num_affected_rows", inserted}, {"num_inserted_rows", inserted}});
     }
     engine::DeltaWrite request;
     request.mode = overwrite ? engine::DeltaWrite::Mode::kOverwrite : engine::DeltaWrite::Mode::kAppend;
@@ -1463,27 +1852,127 @@ class StatementRunner {
     return CountsResult({{"num_affected_rows", result.num_output_rows}, {"num_inserted_rows", result.num_output_rows}});
   }
 
-  // Rejects `t AS x` / `t x` after DELETE FROM / UPDATE (predicates are evaluated over the table's own columns).
-  Status NoAlias(Cursor& c, std::string_view what) {
-    if (!c.AtEnd() && (c.Is("AS") || (c.Peek()->IsName() && !c.Is("WHERE") && !c.Is("SET")))) {
-      return Error(ErrorCode::kFeatureNotSupported, "{} with a table alias is not supported: use the table's column "
-                   "names", what);
+  // INSERT ... VALUES from `values_token` (at VALUES): string literals in a column whose table type is not a string
+  // (extended-protocol parameters of unknown type arrive that way, PostgreSQL's "unknown" literals) are cast to the
+  // column's type when every one of them converts, else kSchemaMismatch naming the column. Returns the resolved text.
+  Result<std::string> TypedValues(const catalog::TableInfo& target, size_t values_token,
+                                  const std::vector<std::string>& explicit_columns) {
+    std::map<size_t, std::string> replacements;  // token index -> text
+    auto groups = SplitTopLevel(values_token + 1, t_.size());
+    std::vector<std::vector<std::pair<size_t, size_t>>> rows;
+    for (auto [a, b] : groups) {
+      if (b - a < 2 || !t_[a].IsSymbol("(") || !t_[b - 1].IsSymbol(")")) return ResolveRange(values_token, t_.size());
+      rows.push_back(SplitTopLevel(a + 1, b - 1));
     }
-    return Status::OK();
+    if (rows.empty()) return ResolveRange(values_token, t_.size());
+    TARN_ASSIGN_OR_RETURN(auto snapshot, LatestSnapshot(target));
+    std::vector<const delta::StructField*> fields;
+    if (explicit_columns.empty()) {
+      for (const auto& f : snapshot->schema().fields()) fields.push_back(&f);
+    } else {
+      for (const auto& name : explicit_columns) fields.push_back(snapshot->schema().FindField(name));
+    }
+    for (size_t k = 0; k < fields.size(); k++) {
+      const delta::StructField* field = fields[k];
+      if (field == nullptr || field->type->kind() == delta::TypeKind::kString) continue;
+      std::vector<size_t> literals;
+      bool only_literals = true;
+      for (const auto& cells : rows) {
+        if (k >= cells.size()) {
+          only_literals = false;
+          break;
+        }
+        auto [a, b] = cells[k];
+        if (b - a == 1 && t_[a].kind == TokenKind::kString) {
+          literals.push_back(a);
+        } else if (!(b - a == 1 && t_[a].Is("NULL"))) {
+          only_literals = false;
+        }
+      }
+      if (!only_literals || literals.empty()) continue;
+      std::string type = engine::DuckTypeOf(*field->type);
+      std::string check = "SELECT CAST(bool_and(TRY_CAST(v AS " + type + ") IS NOT NULL) AS BIGINT) FROM (VALUES ";
+      for (size_t i = 0; i < literals.size(); i++) {
+        check += (i > 0 ? ", (" : "(") + QuoteSqlString(t_[literals[i]].value) + ")";
+      }
+      TARN_ASSIGN_OR_RETURN(int64_t all_convert, EngineCount(check + ") AS __tarn_values(v)"));
+      if (all_convert == 0) {
+        return Error(ErrorCode::kSchemaMismatch, "cannot write a string into column `{}` of type {} of {}",
+                     field->name, field->type->ToString(), target.full_name());
+      }
+      for (size_t index : literals) {
+        replacements[index] = "CAST(" + QuoteSqlString(t_[index].value) + " AS " + type + ")";
+      }
+    }
+    if (replacements.empty()) return ResolveRange(values_token, t_.size());
+    std::string text;
+    size_t pos = t_[values_token].begin;
+    for (const auto& [index, replacement] : replacements) {
+      text += script_.substr(pos, t_[index].begin - pos);
+      text += replacement;
+      pos = t_[index].end;
+    }
+    text += script_.substr(pos, t_.back().end - pos);
+    std::vector<Token> tokens = detail::Tokenize(text);
+    return detail::ResolveNames(text, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
+  }
+
+  // Reads an optional `[AS] alias` after the target of DELETE FROM / UPDATE (stops at WHERE / SET).
+  std::optional<std::string> TargetAlias(Cursor& c) {
+    bool as = c.Accept("AS");
+    const Token* t = c.Peek();
+    if (t == nullptr || !t->IsName()) return std::nullopt;
+    if (!as && t->kind == TokenKind::kWord && (t->Is("WHERE") || t->Is("SET"))) return std::nullopt;
+    c.set_pos(c.pos() + 1);
+    return t->value;
+  }
+
+  // Resolves tokens [a, b) after removing the `alias.` qualifier from column references (the writer evaluates
+  // predicates and SET expressions over the table's own columns).
+  Result<std::string> ResolveUnqualified(size_t a, size_t b, const std::optional<std::string>& alias) {
+    if (!alias || a >= b) return ResolveRange(a, b);
+    std::string wanted = catalog::NormalizeName(*alias);
+    std::string text;
+    size_t pos = t_[a].begin;
+    for (size_t i = a; i < b; i++) {
+      bool qualifier = t_[i].IsName() && catalog::NormalizeName(t_[i].value) == wanted && i + 1 < b && t_[i + 1].IsSymbol(".") && !t_[i + 1].space_before &&
+                       (i == a || !t_[i - 1].IsSymbol("."));
+      if (!qualifier) continue;
+      text += script_.substr(pos, t_[i].begin - pos);
+      pos = t_[i + 1].end;
+      i++;
+    }
+    text += script_.substr(pos, t_[b - 1].end - pos);
+    std::vector<Token> tokens = detail::Tokenize(text);
+    return detail::ResolveNames(text, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
   }
 
   Result<std::unique_ptr<engine::ResultStream>> Delete(Cursor& c) {
     auto name = detail::ReadQualifiedName(t_, c.pos());
     if (!name) return std::unique_ptr<engine::ResultStream>();
-    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "DELETE"));
+    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "DELETE", true));
     if (!target) return std::unique_ptr<engine::ResultStream>();
     c.set_pos(name->end_token);
-    TARN_RETURN_IF_ERROR(NoAlias(c, "DELETE"));
+    std::optional<std::string> alias = TargetAlias(c);
+    if (!c.AtEnd() && !c.Is("WHERE")) return c.SyntaxError("expected WHERE");
+    bool has_where = c.Accept("WHERE");
+    if (has_where && c.AtEnd()) return c.SyntaxError("WHERE needs a condition");
+    if (in_transaction_) {
+      // Staged: the statement runs on the transaction's copy of the table.
+      TARN_ASSIGN_OR_RETURN(auto* staged, Stage(*target));
+      TARN_RETURN_IF_ERROR(MakeWholeTable(*staged));
+      std::string sql = "DELETE FROM " + staged->buffer + " AS " + QuoteSqlIdentifier(alias.value_or(name->parts.back()));
+      if (has_where) {
+        TARN_ASSIGN_OR_RETURN(std::string predicate, ResolveRange(c.pos(), t_.size()));
+        sql += " WHERE " + predicate;
+      }
+      TARN_ASSIGN_OR_RETURN(int64_t deleted, EngineCount(sql));
+      staged->dirty = true;
+      return CountsResult({{"num_affected_rows", deleted}});
+    }
     std::string predicate;
-    if (c.Accept("WHERE")) {
-      TARN_ASSIGN_OR_RETURN(predicate, ResolveRange(c.pos(), t_.size()));
-    } else {
-      TARN_RETURN_IF_ERROR(c.ExpectEnd());
+    if (has_where) {
+      TARN_ASSIGN_OR_RETURN(predicate, ResolveUnqualified(c.pos(), t_.size(), alias.value_or(name->parts.back())));
     }
     TARN_ASSIGN_OR_RETURN(auto result, warehouse_.writer().Delete(target->location, predicate));
     return CountsResult({{"num_affected_rows", result.num_deleted_rows}});
@@ -1492,13 +1981,16 @@ class StatementRunner {
   Result<std::unique_ptr<engine::ResultStream>> Update(Cursor& c) {
     auto name = detail::ReadQualifiedName(t_, c.pos());
     if (!name) return std::unique_ptr<engine::ResultStream>();
-    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "UPDATE"));
+    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "UPDATE", true));
     if (!target) return std::unique_ptr<engine::ResultStream>();
     c.set_pos(name->end_token);
-    TARN_RETURN_IF_ERROR(NoAlias(c, "UPDATE"));
+    std::optional<std::string> alias = TargetAlias(c);
     TARN_RETURN_IF_ERROR(c.Expect("SET"));
     size_t where = FindTopLevel(c.pos(), {"WHERE"});
     std::vector<engine::DeltaAssignment> assignments;
+    // In a transaction the statement runs on the staged copy, where the alias (or the table name) qualifies columns.
+    std::optional<std::string> strip =
+        in_transaction_ ? std::nullopt : std::optional<std::string>(alias.value_or(name->parts.back()));
     size_t i = c.pos();
     while (i < where) {
       auto column = detail::ReadQualifiedName(t_, i);
@@ -1514,14 +2006,28 @@ class StatementRunner {
         if (depth == 0 && t_[end].IsSymbol(",")) break;
       }
       if (end == expr) return Error(ErrorCode::kSyntaxError, "syntax error in UPDATE: missing expression");
-      TARN_ASSIGN_OR_RETURN(std::string value, ResolveRange(expr, end));
+      TARN_ASSIGN_OR_RETURN(std::string value, ResolveUnqualified(expr, end, strip));
       assignments.emplace_back(column->parts.back(), value);
       i = end < where ? end + 1 : end;
     }
     if (assignments.empty()) return Error(ErrorCode::kSyntaxError, "UPDATE needs SET column = expression");
     std::string predicate;
     if (where < t_.size()) {
-      TARN_ASSIGN_OR_RETURN(predicate, ResolveRange(where + 1, t_.size()));
+      if (where + 1 >= t_.size()) return Error(ErrorCode::kSyntaxError, "WHERE needs a condition");
+      TARN_ASSIGN_OR_RETURN(predicate, ResolveUnqualified(where + 1, t_.size(), strip));
+    }
+    if (in_transaction_) {
+      TARN_ASSIGN_OR_RETURN(auto* staged, Stage(*target));
+      TARN_RETURN_IF_ERROR(MakeWholeTable(*staged));
+      std::string sql = "UPDATE " + staged->buffer + " AS " + QuoteSqlIdentifier(alias.value_or(name->parts.back())) +
+                        " SET ";
+      for (size_t k = 0; k < assignments.size(); k++) {
+        sql += (k > 0 ? ", " : "") + QuoteSqlIdentifier(assignments[k].first) + " = " + assignments[k].second;
+      }
+      if (!predicate.empty()) sql += " WHERE " + predicate;
+      TARN_ASSIGN_OR_RETURN(int64_t updated, EngineCount(sql));
+      staged->dirty = true;
+      return CountsResult({{"num_affected_rows", updated}});
     }
     TARN_ASSIGN_OR_RETURN(auto result, warehouse_.writer().Update(target->location, assignments, predicate));
     return CountsResult({{"num_affected_rows", result.num_updated_rows}});
@@ -1578,7 +2084,7 @@ class StatementRunner {
   Result<std::unique_ptr<engine::ResultStream>> Merge(Cursor& c) {
     auto name = detail::ReadQualifiedName(t_, c.pos());
     if (!name) return std::unique_ptr<engine::ResultStream>();
-    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "MERGE"));
+    TARN_ASSIGN_OR_RETURN(auto target, WriteTarget(*name, "MERGE", true));
     if (!target) return std::unique_ptr<engine::ResultStream>();
     c.set_pos(name->end_token);
     engine::DeltaMerge merge;
@@ -1611,7 +2117,7 @@ class StatementRunner {
       std::vector<Token> query_tokens = detail::Tokenize("SELECT * FROM " + Slice(source->first_token, end));
       std::string query_text = "SELECT * FROM " + Slice(source->first_token, end);
       TARN_ASSIGN_OR_RETURN(merge.source_query, detail::ResolveNames(query_text, query_tokens, catalog_, Context(),
-                                                                     LatestLogVersion));
+                                                                     LatestLogVersion, 0, OverlayOf(&txn_)));
       c.set_pos(end);
       merge.source_alias = ReadAlias(c, {"ON"}).value_or(source->parts.back());
     }
@@ -1695,12 +2201,85 @@ class StatementRunner {
       else merge.when_not_matched_by_source.push_back(std::move(clause));
       i = next;
     }
+    if (in_transaction_) return StagedMerge(*target, merge);
     TARN_ASSIGN_OR_RETURN(auto result, warehouse_.writer().Merge(target->location, merge));
     return CountsResult({{"num_affected_rows", result.num_updated_rows + result.num_deleted_rows +
                                                    result.num_inserted_rows},
                          {"num_updated_rows", result.num_updated_rows},
                          {"num_deleted_rows", result.num_deleted_rows},
                          {"num_inserted_rows", result.num_inserted_rows}});
+  }
+
+  // MERGE inside a client transaction: DuckDB's MERGE INTO on the transaction's copy of the table.
+  Result<std::unique_ptr<engine::ResultStream>> StagedMerge(const catalog::TableInfo& target,
+                                                           const engine::DeltaMerge& merge) {
+    TARN_ASSIGN_OR_RETURN(auto* staged, Stage(target));
+    TARN_RETURN_IF_ERROR(MakeWholeTable(*staged));
+    std::string source = QuoteSqlIdentifier(merge.source_alias);
+    auto action = [&](const engine::DeltaMergeClause& clause) -> std::string {
+      std::string out;
+      if (!clause.condition.empty()) out += " AND (" + clause.condition + ")";
+      out += " THEN ";
+      switch (clause.action) {
+        case engine::DeltaMergeClause::Action::kDelete:
+          return out + "DELETE";
+        case engine::DeltaMergeClause::Action::kUpdate: {
+          out += "UPDATE SET ";
+          if (clause.star) {
+            for (size_t k = 0; k < staged->columns.size(); k++) {
+              std::string col = QuoteSqlIdentifier(staged->columns[k]);
+              out += (k > 0 ? ", " : "") + col + " = " + source + "." + col;
+            }
+          } else {
+            for (size_t k = 0; k < clause.assignments.size(); k++) {
+              out += (k > 0 ? ", " : "") + QuoteSqlIdentifier(clause.assignments[k].first) + " = " +
+                     clause.assignments[k].second;
+            }
+          }
+          return out;
+        }
+        case engine::DeltaMergeClause::Action::kInsert: {
+          std::string columns, values;
+          if (clause.star) {
+            for (const auto& c : staged->columns) {
+              columns += (columns.empty() ? "" : ", ") + QuoteSqlIdentifier(c);
+              values += (values.empty() ? "" : ", ") + source + "." + QuoteSqlIdentifier(c);
+            }
+          } else {
+            for (const auto& [c, v] : clause.assignments) {
+              columns += (columns.empty() ? "" : ", ") + QuoteSqlIdentifier(c);
+              values += (values.empty() ? "" : ", ") + v;
+            }
+          }
+          return out + "INSERT (" + columns + ") VALUES (" + values + ")";
+        }
+      }
+      return out;
+    };
+    std::string sql = "MERGE INTO " + staged->buffer + " AS " + QuoteSqlIdentifier(merge.target_alias) + " USING (" +
+                      merge.source_query + ") AS " + source + " ON " + merge.on;
+    for (const auto& clause : merge.when_matched) sql += " WHEN MATCHED" + action(clause);
+    for (const auto& clause : merge.when_not_matched) sql += " WHEN NOT MATCHED" + action(clause);
+    for (const auto& clause : merge.when_not_matched_by_source) sql += " WHEN NOT MATCHED BY SOURCE" + action(clause);
+    sql += " RETURNING merge_action";
+    TARN_ASSIGN_OR_RETURN(auto stream, session_.engine().Execute(sql));
+    int64_t updated = 0, deleted = 0, inserted = 0;
+    while (true) {
+      TARN_ASSIGN_OR_RETURN(auto chunk, stream->Next());
+      if (!chunk) break;
+      for (size_t row = 0; row < chunk->num_rows(); row++) {
+        std::string_view kind = chunk->GetString(0, row);
+        if (kind == "UPDATE") updated++;
+        else if (kind == "DELETE") deleted++;
+        else if (kind == "INSERT") inserted++;
+      }
+    }
+    stream.reset();
+    staged->dirty = true;
+    return CountsResult({{"num_affected_rows", updated + deleted + inserted},
+                         {"num_updated_rows", updated},
+                         {"num_deleted_rows", deleted},
+                         {"num_inserted_rows", inserted}});
   }
 
   // COPY INTO t FROM 'path' FILEFORMAT = CSV|JSON|PARQUET [FILES = (...)] [PATTERN = 'glob']
@@ -1874,15 +2453,27 @@ class StatementRunner {
   std::string& current_catalog_;
   std::string& current_schema_;
   bool& in_transaction_;
+  Session::Transaction& txn_;
 };
 
 // ---- Session ----
 
 Session::Session(Warehouse& warehouse, std::unique_ptr<engine::Session> engine, std::string catalog,
                  std::string schema)
-    : warehouse_(warehouse), engine_(std::move(engine)), catalog_(std::move(catalog)), schema_(std::move(schema)) {}
+    : warehouse_(warehouse),
+      engine_(std::move(engine)),
+      catalog_(std::move(catalog)),
+      schema_(std::move(schema)),
+      txn_(std::make_unique<Transaction>()) {}
+
+bool Session::transaction_failed() const { return in_transaction_ && txn_->failed; }
 
 Session::~Session() = default;
+
+Status Session::RefreshPgCatalog() {
+  if (!pg_catalog_) pg_catalog_ = std::make_unique<detail::PgCatalog>();
+  return pg_catalog_->Refresh(*engine_, warehouse_.catalog(), warehouse_.checkpoint_reader(), catalog_, schema_);
+}
 
 Status Session::UseCatalog(std::string_view catalog) {
   TARN_ASSIGN_OR_RETURN(auto info, warehouse_.catalog().GetCatalog(catalog));
@@ -1900,7 +2491,7 @@ Status Session::UseSchema(std::string_view schema) {
 void Session::Interrupt() { engine_->Interrupt(); }
 
 Result<std::unique_ptr<engine::ResultStream>> Session::Run(std::string_view script, const Statement& statement) {
-  StatementRunner runner(*this, warehouse_, script, statement, catalog_, schema_, in_transaction_);
+  StatementRunner runner(*this, warehouse_, script, statement, catalog_, schema_, in_transaction_, *txn_);
   return runner.Run();
 }
 
@@ -1936,7 +2527,14 @@ Status Session::ExecuteScript(std::string_view sql, const engine::StatementCallb
 
 Result<std::string> Session::Translate(std::string_view sql) {
   auto tokens = detail::Tokenize(sql);
-  return detail::ResolveNames(sql, tokens, warehouse_.catalog(), {catalog_, schema_}, LatestLogVersion);
+  TARN_ASSIGN_OR_RETURN(std::string out,
+                        detail::ResolveNames(sql, tokens, warehouse_.catalog(), {catalog_, schema_}, LatestLogVersion,
+                                             0, OverlayOf(in_transaction_ ? txn_.get() : nullptr)));
+  if (detail::NeedsPgCatalog(tokens)) {  // PostgreSQL clients' catalog queries (pg_catalog.cpp)
+    TARN_RETURN_IF_ERROR(RefreshPgCatalog());
+    out = detail::RewritePgDialect(out);
+  }
+  return out;
 }
 
 }  // namespace tarn::sql

@@ -14,6 +14,9 @@
 namespace tarn::sql {
 
 class Warehouse;
+namespace detail {
+class PgCatalog;
+}
 
 /// One SQL session: an engine::Session plus the current catalog and schema. Statements are Databricks SQL:
 /// - catalog DDL (CREATE/DROP CATALOG|SCHEMA|TABLE|VIEW, ALTER TABLE, USE) runs against the Catalog and, for tables,
@@ -30,9 +33,10 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   /// Runs every statement of `sql` and streams the last one's result (an empty result for DDL).
+  /// Inside BEGIN ... COMMIT, Delta writes of one table are staged and committed at COMMIT (see README.md).
   /// Errors: engine errors (42601 syntax with a position in `sql`, 42P01 unknown table, 42703 unknown column, 42804
-  /// type mismatch), catalog errors (3D000, 3F000, 42P07), kInvalidTransactionState for a Delta write or catalog
-  /// change inside BEGIN ... COMMIT.
+  /// type mismatch), catalog errors (3D000, 3F000, 42P07), kFeatureNotSupported for what a transaction cannot make
+  /// atomic (a second Delta table, catalog changes), kCommitConflict (40001) at COMMIT.
   Result<std::unique_ptr<engine::ResultStream>> Execute(std::string_view sql);
   /// Runs the statements of `sql` one by one, calling `on_result` after each (see engine::Session::ExecuteScript).
   Status ExecuteScript(std::string_view sql, const engine::StatementCallback& on_result);
@@ -46,6 +50,13 @@ class Session {
   Status UseSchema(std::string_view schema);
   /// True between BEGIN and COMMIT/ROLLBACK.
   bool in_transaction() const { return in_transaction_; }
+  /// True after a statement failed inside BEGIN ... until COMMIT/ROLLBACK (statements then fail with
+  /// kInvalidTransactionState, PostgreSQL's 25P02 message; COMMIT rolls back).
+  bool transaction_failed() const;
+
+  /// Builds or refreshes this session's PostgreSQL-shaped pg_catalog / information_schema (temporary DuckDB objects
+  /// describing the current catalog; see detail/pg_catalog.hpp). Statements that mention them do this themselves.
+  Status RefreshPgCatalog();
 
   /// Asks the running statement to stop (any thread).
   void Interrupt();
@@ -54,7 +65,8 @@ class Session {
   /// Sessions come from Warehouse::NewSession.
   Session(Warehouse& warehouse, std::unique_ptr<engine::Session> engine, std::string catalog, std::string schema);
 
-  struct Statement;  // module-private
+  struct Statement;    // module-private
+  struct Transaction;  // module-private: a client transaction's staged Delta writes
 
  private:
   Result<std::unique_ptr<engine::ResultStream>> Run(std::string_view script, const Statement& statement);
@@ -64,6 +76,8 @@ class Session {
   std::string catalog_;
   std::string schema_;
   bool in_transaction_ = false;
+  std::unique_ptr<detail::PgCatalog> pg_catalog_;
+  std::unique_ptr<Transaction> txn_;
 };
 
 }  // namespace tarn::sql

@@ -3,9 +3,14 @@
 // protocol selection.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "tarn/delta/action_serializer.hpp"
+#include "tarn/delta/delta_table.hpp"
 #include "tarn/delta/file_statistics.hpp"
 #include "tarn/delta/partition_layout.hpp"
 #include "tarn/delta/schema_serializer.hpp"
@@ -31,6 +36,53 @@ TEST(SchemaSerializerTest, RoundTripsWithParser) {
   EXPECT_EQ(SerializeSchema(again), text);
   EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json::parse(kNestedSchema));
   EXPECT_EQ(again.fields()[4].type->fields()[0].physical_name, "col-a");
+}
+
+// Column mapping assigned before version 0 exists (CTAS writes its files with the physical names first).
+TEST(ColumnMappingTest, ApplyAssignsMissingIdsAndKeepsExistingOnes) {
+  Schema schema = ParseSchema(kNestedSchema).value();
+  std::map<std::string, std::string> config = {{"delta.columnMapping.mode", "id"}};
+  Schema mapped = ApplyColumnMapping(schema, config).value();
+  // s.a keeps id 5 and its physical name; the 7 other fields (nested ones included) get 6..12 and col-<uuid> names.
+  EXPECT_EQ(config["delta.columnMapping.maxColumnId"], "12");
+  std::set<int64_t> ids;
+  std::set<std::string> names;
+  std::function<void(const DataType&)> collect = [&](const DataType& type) {
+    if (type.kind() == TypeKind::kStruct) {
+      for (const StructField& field : type.fields()) {
+        ASSERT_TRUE(field.column_mapping_id.has_value()) << field.name;
+        ASSERT_TRUE(field.physical_name.has_value()) << field.name;
+        ids.insert(*field.column_mapping_id);
+        names.insert(*field.physical_name);
+        if (field.name == "a") {
+          EXPECT_EQ(*field.column_mapping_id, 5);
+          EXPECT_EQ(*field.physical_name, "col-a");
+        } else {
+          EXPECT_TRUE(field.physical_name->starts_with("col-")) << *field.physical_name;
+        }
+        collect(*field.type);
+      }
+    } else if (type.kind() == TypeKind::kArray) {
+      collect(*type.element_type());
+    } else if (type.kind() == TypeKind::kMap) {
+      collect(*type.key_type());
+      collect(*type.value_type());
+    }
+  };
+  collect(*mapped.type());
+  EXPECT_EQ(ids, (std::set<int64_t>{5, 6, 7, 8, 9, 10, 11, 12}));
+  EXPECT_EQ(names.size(), 8u);
+  // Applying it again (as DeltaTable::Create does) changes nothing.
+  std::map<std::string, std::string> again = config;
+  Schema remapped = ApplyColumnMapping(mapped, again).value();
+  EXPECT_EQ(SerializeSchema(remapped), SerializeSchema(mapped));
+  EXPECT_EQ(again, config);
+  // No mapping: unchanged; an unknown mode is refused.
+  std::map<std::string, std::string> none;
+  EXPECT_EQ(SerializeSchema(ApplyColumnMapping(schema, none).value()), SerializeSchema(schema));
+  EXPECT_TRUE(none.empty());
+  std::map<std::string, std::string> bad = {{"delta.columnMapping.mode", "names"}};
+  EXPECT_EQ(ApplyColumnMapping(schema, bad).status().code(), ErrorCode::kInvalidParameterValue);
 }
 
 TEST(ActionSerializerTest, DirectWriterMatchesTheDomForAddsAndRemoves) {

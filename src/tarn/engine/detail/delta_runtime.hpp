@@ -5,10 +5,14 @@
 #include <duckdb.h>
 
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tarn/engine/delta_table.hpp"
 #include "tarn/engine/spark_sql_rewriter.hpp"
+#include "tarn/engine/types.hpp"
 
 namespace tarn::engine {
 
@@ -21,6 +25,13 @@ struct DeltaRuntime {
   duckdb_database db;  // the database the functions run their inner queries on (not owned)
   DeltaTableLoader loader;
   std::vector<std::shared_ptr<void>> function_infos;  // extra_info of the registered functions
+
+  /// Physical (Parquet) schemas of inlined scans keyed by the read_parquet query over their files: data files never
+  /// change in place, so the schema of a file list is fixed and statements skip the inner prepare that reads it.
+  /// Bounded: cleared when it reaches kMaxPhysicalSchemas entries.
+  static constexpr size_t kMaxPhysicalSchemas = 512;
+  std::mutex physical_mutex;
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<Column>>> physical_schemas;
 };
 
 /// Creates the runtime of `database` and registers delta_scan, table_changes, delta_history, delta_detail,

@@ -48,6 +48,7 @@ struct Session::Impl {
   detail::DuckConnection connection;
   ResultStream::Impl* active = nullptr;  // the open stream, closed before the next statement starts
   DeltaRuntime* delta = nullptr;         // the database's Delta functions (statement front-end); not owned
+  int64_t front_end_nanos = 0;           // RewriteSparkSql time of the last Execute/ExecuteScript/Prepare
 
   void CloseActive() {
     if (active != nullptr) active->Close();

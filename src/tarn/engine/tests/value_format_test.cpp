@@ -253,5 +253,31 @@ TEST_F(ValueFormatTest, TypedGetters) {
   EXPECT_EQ(c.GetMicros(7, 0), 1000000);
 }
 
+
+TEST_F(ValueFormatTest, AppendValueAppendsWhatFormatValueReturns) {
+  auto stream = session_->Execute(
+      "SELECT (i::DOUBLE * 1.37e-3 - 12.5) * pow(10, i % 40 - 20) AS d, (i::FLOAT * 0.37 - 100) AS f, "
+      "(i * 31 - 9999)::DECIMAL(10,3) / 7 AS n, DATE '1900-01-01' + (i * 37)::INTEGER AS dt, ['s' || i] AS l, "
+      "CASE WHEN i % 5 = 0 THEN 'nan'::DOUBLE WHEN i % 7 = 0 THEN '-inf'::DOUBLE ELSE i / 3 END AS special "
+      "FROM range(1, 300) t(i)");
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  size_t rows = 0;
+  while (true) {
+    auto chunk = (*stream)->Next();
+    ASSERT_TRUE(chunk.ok()) << chunk.status().ToString();
+    if (!*chunk) break;
+    for (size_t r = 0; r < (*chunk)->num_rows(); r++, rows++) {
+      for (size_t c = 0; c < (*chunk)->num_columns(); c++) {
+        for (ValueStyle style : {ValueStyle::kDuckDb, ValueStyle::kPostgres}) {
+          std::string out = "prefix|";
+          (*chunk)->AppendValue(c, r, style, out);
+          EXPECT_EQ(out, "prefix|" + (*chunk)->FormatValue(c, r, style)) << "column " << c << " row " << r;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(rows, 299u);
+}
+
 }  // namespace
 }  // namespace tarn::engine

@@ -37,6 +37,12 @@ Result<std::vector<std::string>> Qualify(const QualifiedName& name, const NameCo
 /// nullopt when it cannot be read (the scan then reports the error).
 using LatestVersionFn = std::function<std::optional<int64_t>(const std::string& location)>;
 
+/// A client transaction's view of the tables it wrote: for a qualified (catalog, schema, table) name, the query that
+/// replaces a reference to it (the table's snapshot plus the transaction's staged rows), or nullopt to read the
+/// catalog's table. Consulted before the catalog, so a table created inside the transaction resolves too; references
+/// with time travel (`t@v3`, `VERSION AS OF`) bypass it.
+using OverlayFn = std::function<std::optional<std::string>(const std::vector<std::string>& qualified)>;
+
 /// Rewrites every reference to a catalog table in FROM/JOIN position of `tokens` (tokens of `text`; the result spans
 /// the first to the last token): a table
 /// becomes `delta.`<location>`` [VERSION AS OF n | TIMESTAMP AS OF 'ts'] AS name, a view becomes
@@ -45,7 +51,8 @@ using LatestVersionFn = std::function<std::optional<int64_t>(const std::string& 
 /// one version so the statement reads one snapshot. Errors: kSyntaxError (malformed time travel), catalog errors,
 /// kInvalidState for views nested too deeply (a cycle).
 Result<std::string> ResolveNames(std::string_view text, const std::vector<Token>& tokens, catalog::Catalog& catalog, const NameContext& context,
-                                 const LatestVersionFn& latest_version, int depth = 0);
+                                 const LatestVersionFn& latest_version, int depth = 0,
+                                 const OverlayFn& overlay = {});
 
 /// Returns the text of a Delta reference to `location` for the engine's front-end: delta.`<location>`.
 std::string DeltaReference(std::string_view location);

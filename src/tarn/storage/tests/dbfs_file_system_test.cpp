@@ -3,8 +3,10 @@
 #include "tarn/storage/dbfs_file_system.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "tarn/storage/tests/dbfs_test_dir.hpp"
@@ -192,6 +194,61 @@ TEST_F(DbfsFileSystemTest, ListPagesStartAfterANameAndStopAtTheLimit) {
   EXPECT_FALSE(dbfs_->ListPage("/p", "zz", 10)->has_more);
   EXPECT_EQ(dbfs_->ListPage("/p", "", 0)->entries.size(), 6u);
   EXPECT_EQ(dbfs_->ListPage("/missing", "", 1).status().code(), ErrorCode::kResourceDoesNotExist);
+}
+
+TEST_F(DbfsFileSystemTest, BatchedListingMatchesPerEntryStatus) {
+  // Enough entries for the batched (io_uring) stat path, with files of different sizes, directories, a link and a
+  // FIFO (both hidden), listed whole and in pages.
+  std::vector<std::string> expected;
+  for (int i = 0; i < 240; ++i) {
+    std::string name = "/many/n" + std::to_string(1000 + (i * 7919) % 240);
+    if (i % 40 == 0) {
+      ASSERT_TRUE(dbfs_->MakeDirectories(name).ok());
+    } else {
+      ASSERT_TRUE(Write(name, std::string(static_cast<size_t>(i % 17), 'z')).ok());
+    }
+    expected.push_back(name);
+  }
+  std::sort(expected.begin(), expected.end());
+  ASSERT_EQ(::symlink(outside_.c_str(), (root_ + "/many/link").c_str()), 0);
+  ASSERT_EQ(::mkfifo((root_ + "/many/fifo").c_str(), 0644), 0);
+  auto all = dbfs_->List("/many");
+  ASSERT_TRUE(all.has_value()) << all.status().ToString();
+  ASSERT_EQ(all->size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const DbfsFileInfo& got = (*all)[i];
+    auto status = dbfs_->GetStatus(expected[i]);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(got.path, expected[i]);
+    EXPECT_EQ(got.is_dir, status->is_dir);
+    EXPECT_EQ(got.size, status->size);
+    EXPECT_EQ(got.modification_time_millis, status->modification_time_millis);
+  }
+  std::vector<std::string> paged;
+  std::string after;
+  for (int pages = 0; pages < 100; ++pages) {
+    auto page = dbfs_->ListPage("/many", after, 99);
+    ASSERT_TRUE(page.has_value());
+    for (const DbfsFileInfo& e : page->entries) paged.push_back(e.path);
+    if (!page->has_more) break;
+    after = page->entries.back().path.substr(page->entries.back().path.rfind('/') + 1);
+  }
+  EXPECT_EQ(paged, expected);
+
+  // More entries than one stat batch (4,096), written straight into the root.
+  std::vector<std::string> huge;
+  for (int i = 0; i < 4200; ++i) {
+    std::string name = "h" + std::to_string(10000 + i);
+    TempDir::WriteFile(root_ + "/huge/" + name, std::string(static_cast<size_t>(i % 5), 'q'));
+    huge.push_back("/huge/" + name);
+  }
+  auto listed = dbfs_->List("/huge");
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), huge.size());
+  for (size_t i = 0; i < huge.size(); ++i) {
+    EXPECT_EQ((*listed)[i].path, huge[i]);
+    EXPECT_EQ((*listed)[i].size, static_cast<int64_t>(i % 5));
+  }
 }
 
 TEST_F(DbfsFileSystemTest, LargeUploadIsByteExactAcrossWritebackKicks) {
