@@ -140,3 +140,13 @@ def cli(tarn, tmp_path):
         e.update(env or {})
         return run_cli(*args, env=e, home=home)
     return _run
+
+
+@pytest.fixture(scope="session")
+def sdk_node_modules():
+    """The npm Databricks SDK installed for the build under test (scripts/install_npm_clients.sh)."""
+    build = Path(os.environ.get("TARN_BIN", ROOT / "build" / "tarn")).resolve().parent
+    out = subprocess.run([str(ROOT / "scripts" / "install_npm_clients.sh"), str(build)], capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()

@@ -9,15 +9,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def sdk_node_modules():
-    build = Path(os.environ.get("TARN_BIN", ROOT / "build" / "tarn")).resolve().parent
-    out = subprocess.run([str(ROOT / "scripts" / "install_npm_clients.sh"), str(build)], capture_output=True,
-                         text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
 def test_js_sdk_drives_dbfs_files_workspace_secrets(tarn, sdk_node_modules):
     env = dict(os.environ, SDK_NODE_MODULES=sdk_node_modules)
     out = subprocess.run(["node", str(ROOT / "tests" / "e2e" / "sdk" / "sdk_check.js"), tarn.url, tarn.admin_token],

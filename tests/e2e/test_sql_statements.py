@@ -127,15 +127,6 @@ def test_external_links_csv_without_token(tarn):
     assert link["byte_count"] == len(text)
 
 
-@pytest.fixture(scope="module")
-def sdk_node_modules():
-    build = Path(os.environ.get("TARN_BIN", ROOT / "build" / "tarn")).resolve().parent
-    out = subprocess.run([str(ROOT / "scripts" / "install_npm_clients.sh"), str(build)], capture_output=True,
-                         text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
 def test_js_sdk_statement_execution_and_warehouses(tarn, sdk_node_modules):
     env = dict(os.environ, SDK_NODE_MODULES=sdk_node_modules)
     out = subprocess.run(["node", str(ROOT / "tests" / "e2e" / "sdk" / "sql_statements_check.js"), tarn.url,

@@ -3,6 +3,7 @@
 #include "tarn/sql/detail/name_resolver.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -482,6 +483,21 @@ Result<std::string> ResolveNames(std::string_view text, const std::vector<Token>
                                  const OverlayFn& overlay) {
   Resolver resolver(text, tokens, catalog, context, latest_version, depth, overlay);
   return resolver.Run();
+}
+
+std::optional<int64_t> LatestLogVersion(const std::string& location) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::optional<int64_t> latest;
+  for (const auto& entry : fs::directory_iterator(fs::path(location) / "_delta_log", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() != 25 || !name.ends_with(".json")) continue;  // <20 digits>.json commit files only
+    std::string digits = name.substr(0, 20);
+    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    int64_t v = std::stoll(digits);
+    if (!latest || v > *latest) latest = v;
+  }
+  return latest;
 }
 
 }  // namespace tarn::sql::detail

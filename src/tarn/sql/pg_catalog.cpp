@@ -14,6 +14,7 @@
 #include "tarn/delta/delta_table.hpp"
 #include "tarn/engine/delta_checkpoint_reader.hpp"
 #include "tarn/engine/sql_quoting.hpp"
+#include "tarn/sql/detail/name_resolver.hpp"
 #include "tarn/storage/local_object_store.hpp"
 
 namespace tarn::sql::detail {
@@ -80,20 +81,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::optional<int64_t> LatestVersion(const std::string& location) {
-  std::error_code ec;
-  std::optional<int64_t> latest;
-  for (const auto& entry : fs::directory_iterator(fs::path(location) / "_delta_log", ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.size() != 25 || !name.ends_with(".json")) continue;
-    std::string digits = name.substr(0, 20);
-    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    int64_t v = std::stoll(digits);
-    if (!latest || v > *latest) latest = v;
-  }
-  return latest;
 }
 
 std::string FieldComment(const delta::StructField& field) {
@@ -474,7 +461,7 @@ Status PgCatalog::Refresh(engine::Session& engine, catalog::Catalog& catalog, en
     fp += "S" + s.name + "\x1f" + s.comment + "\x1e";
     TARN_ASSIGN_OR_RETURN(auto list, catalog.ListTables(current_catalog, s.name));
     for (auto& t : list) {
-      std::optional<int64_t> version = t.is_view() ? std::nullopt : LatestVersion(t.location);
+      std::optional<int64_t> version = t.is_view() ? std::nullopt : LatestLogVersion(t.location);
       fp += "T" + t.schema_name + "\x1f" + t.name + "\x1f" + t.table_id + "\x1f" + t.comment + "\x1f" +
             t.view_text + "\x1f" + std::to_string(version.value_or(-1)) + "\x1e";
       versions.push_back(version);

@@ -313,21 +313,6 @@ std::string UpperType(const delta::DataType& type) {
   return s;
 }
 
-// The latest version in a table's _delta_log listing (for pinning a statement's reads).
-std::optional<int64_t> LatestLogVersion(const std::string& location) {
-  std::error_code ec;
-  std::optional<int64_t> latest;
-  for (const auto& entry : fs::directory_iterator(fs::path(location) / "_delta_log", ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.size() != 25 || !name.ends_with(".json")) continue;
-    std::string digits = name.substr(0, 20);
-    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    int64_t v = std::stoll(digits);
-    if (!latest || v > *latest) latest = v;
-  }
-  return latest;
-}
-
 // What a reference to the transaction's table reads: its snapshot plus the staged rows, or the staged table alone.
 std::string StagedTableSql(const Session::Transaction::Table& t) {
   if (t.is_new || t.whole_table) return "SELECT * FROM " + t.buffer;
@@ -419,7 +404,7 @@ class StatementRunner {
   std::string_view Text() const { return script_.substr(st_.begin, st_.end - st_.begin); }
 
   Result<std::string> Resolve(const std::vector<Token>& tokens) {
-    return detail::ResolveNames(script_, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
+    return detail::ResolveNames(script_, tokens, catalog_, Context(), detail::LatestLogVersion, 0, OverlayOf(&txn_));
   }
 
   Result<std::unique_ptr<engine::ResultStream>> Engine(const std::string& sql) {
@@ -538,7 +523,7 @@ class StatementRunner {
     std::vector<Token> tokens = detail::Tokenize(view.view_text);
     TARN_ASSIGN_OR_RETURN(std::string sql, detail::ResolveNames(view.view_text, tokens, catalog_,
                                                                 {view.view_catalog, view.view_schema},
-                                                                LatestLogVersion, 0, OverlayOf(&txn_)));
+                                                                detail::LatestLogVersion, 0, OverlayOf(&txn_)));
     TARN_ASSIGN_OR_RETURN(auto stream, session_.engine().Execute("SELECT * FROM (" + sql + ") LIMIT 0"));
     return stream->columns();
   }
@@ -1665,7 +1650,7 @@ class StatementRunner {
   Result<std::string> ResolveRange(size_t a, size_t b) {
     if (a >= b) return std::string();
     std::vector<Token> tokens(t_.begin() + static_cast<std::ptrdiff_t>(a), t_.begin() + static_cast<std::ptrdiff_t>(b));
-    return detail::ResolveNames(script_, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
+    return detail::ResolveNames(script_, tokens, catalog_, Context(), detail::LatestLogVersion, 0, OverlayOf(&txn_));
   }
   // Index of the first token at parenthesis depth 0 in [from, t_.size()) that is one of `words`, else t_.size().
   size_t FindTopLevel(size_t from, std::initializer_list<std::string_view> words) const {
@@ -1914,7 +1899,7 @@ class StatementRunner {
     }
     text += script_.substr(pos, t_.back().end - pos);
     std::vector<Token> tokens = detail::Tokenize(text);
-    return detail::ResolveNames(text, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
+    return detail::ResolveNames(text, tokens, catalog_, Context(), detail::LatestLogVersion, 0, OverlayOf(&txn_));
   }
 
   // Reads an optional `[AS] alias` after the target of DELETE FROM / UPDATE (stops at WHERE / SET).
@@ -1944,7 +1929,7 @@ class StatementRunner {
     }
     text += script_.substr(pos, t_[b - 1].end - pos);
     std::vector<Token> tokens = detail::Tokenize(text);
-    return detail::ResolveNames(text, tokens, catalog_, Context(), LatestLogVersion, 0, OverlayOf(&txn_));
+    return detail::ResolveNames(text, tokens, catalog_, Context(), detail::LatestLogVersion, 0, OverlayOf(&txn_));
   }
 
   Result<std::unique_ptr<engine::ResultStream>> Delete(Cursor& c) {
@@ -2117,7 +2102,7 @@ class StatementRunner {
       std::vector<Token> query_tokens = detail::Tokenize("SELECT * FROM " + Slice(source->first_token, end));
       std::string query_text = "SELECT * FROM " + Slice(source->first_token, end);
       TARN_ASSIGN_OR_RETURN(merge.source_query, detail::ResolveNames(query_text, query_tokens, catalog_, Context(),
-                                                                     LatestLogVersion, 0, OverlayOf(&txn_)));
+                                                                     detail::LatestLogVersion, 0, OverlayOf(&txn_)));
       c.set_pos(end);
       merge.source_alias = ReadAlias(c, {"ON"}).value_or(source->parts.back());
     }
@@ -2528,7 +2513,7 @@ Status Session::ExecuteScript(std::string_view sql, const engine::StatementCallb
 Result<std::string> Session::Translate(std::string_view sql) {
   auto tokens = detail::Tokenize(sql);
   TARN_ASSIGN_OR_RETURN(std::string out,
-                        detail::ResolveNames(sql, tokens, warehouse_.catalog(), {catalog_, schema_}, LatestLogVersion,
+                        detail::ResolveNames(sql, tokens, warehouse_.catalog(), {catalog_, schema_}, detail::LatestLogVersion,
                                              0, OverlayOf(in_transaction_ ? txn_.get() : nullptr)));
   if (detail::NeedsPgCatalog(tokens)) {  // PostgreSQL clients' catalog queries (pg_catalog.cpp)
     TARN_RETURN_IF_ERROR(RefreshPgCatalog());

@@ -37,6 +37,10 @@ Result<std::vector<std::string>> Qualify(const QualifiedName& name, const NameCo
 /// nullopt when it cannot be read (the scan then reports the error).
 using LatestVersionFn = std::function<std::optional<int64_t>(const std::string& location)>;
 
+/// The latest version in a table's `_delta_log` listing (nullopt when there is no commit file): what a statement
+/// pins its reads to, and what the pg_catalog fingerprint compares.
+std::optional<int64_t> LatestLogVersion(const std::string& location);
+
 /// A client transaction's view of the tables it wrote: for a qualified (catalog, schema, table) name, the query that
 /// replaces a reference to it (the table's snapshot plus the transaction's staged rows), or nullopt to read the
 /// catalog's table. Consulted before the catalog, so a table created inside the transaction resolves too; references
