@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Micro-benchmark: small-append Delta commits per second as the log grows (checkpoints every 10 commits: none,
-// inline after the commit, or on a background thread), next to two bare put-if-absent primitives measured after
-// every 1,000-commit window in the same directory, so that machine load affects all alike: the issue's "write + fsync
-// + link" and ours (the same plus the directory fsync a durable commit needs). First, per directory, every primitive
-// variant (also fdatasync and O_TMPFILE candidates) side by side over interleaved rounds, medians printed.
+// inline after the commit, or on a background thread), next to two put-if-absent primitives measured after every
+// 1,000-commit window in the same directory, so that machine load affects all alike: the issue's bare "write + fsync
+// + link" and ours (LocalObjectStore::PutIfAbsent, durable: file and directory synced). First, per directory, the
+// primitives (also PutIfAbsent's named-temp-file fallback) side by side over interleaved rounds, medians printed.
 // Usage: delta_commit_bench [COMMITS_PER_DIR] [OUTPUT_FILE] [DIR...] (default 10000 commits; default dirs: $TMPDIR or
 // /tmp, /dev/shm). TARN_BENCH_MODES=none,inline,background picks the modes; TARN_BENCH_PRIMITIVE_ROUNDS (default 9,
-// 0 = skip) the rounds of the side-by-side comparison.
+// 0 = skip) the rounds of the side-by-side comparison; TARN_BENCH_NAMED_TEMP=1 commits without O_TMPFILE.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,12 +17,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <mutex>
-#include <thread>
-#include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tarn/base/clock.hpp"
@@ -43,6 +45,21 @@ const char* ModeName(Mode mode) {
 }
 
 std::string g_report;
+
+// Directories are removed only when the bench ends: on ext4 without a journal, creating an inode skips every inode
+// of the group freed in the last 5 s (300 s while its inode table block is still dirty), so deleting the scratch
+// files between measurements would slow down every later file creation, commits and primitives alike (see
+// ext4 recently_deleted()). Leave ~40 s between two runs of the bench for the same reason.
+std::vector<std::string> g_remove_at_exit;
+int g_scratch_counter = 0;
+
+void RemoveAtExit(const std::string& dir) { g_remove_at_exit.push_back(dir); }
+
+int64_t CpuNanos(clockid_t clock) {
+  struct timespec ts;
+  ::clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 // Runs post-commit work (checkpoints) on one background thread, as a server would; Drain() waits for the queue.
 class BackgroundExecutor {
@@ -92,62 +109,57 @@ void Emit(const std::string& line) {
   g_report += line;
 }
 
-// Durable put-if-absent variants, each creating `kPrimitiveOps` new files of `payload_size` bytes in one directory:
-// the issue's "write + fsync + link" (temp file, write, fsync, link to the final name, unlink the temp; no directory
-// fsync, so the new name is not yet durable), the one LocalObjectStore::PutIfAbsent runs (the same plus an fsync of
-// the directory, which the issue's "fsync of file and directory before a commit counts as done" asks for), and two
-// candidates for a cheaper durable commit (fdatasync instead of fsync; an O_TMPFILE inode linked with linkat).
-enum class Primitive { kIssue, kOurs, kFdatasync, kTmpfile };
-constexpr Primitive kPrimitives[] = {Primitive::kIssue, Primitive::kOurs, Primitive::kFdatasync, Primitive::kTmpfile};
+// Put-if-absent primitives, each creating `kPrimitiveOps` new files of `payload_size` bytes in one directory: the
+// issue's "write + fsync + link" (temp file, write, fsync, link to the final name, unlink the temp; no directory
+// fsync, so the new name is not yet durable), LocalObjectStore::PutIfAbsent as commits run it (O_TMPFILE inode,
+// write, sync_file_range, linkat, fsync of file and directory) and the same store with O_TMPFILE off (the named temp
+// file path: temp, write, fsync, link, unlink, directory fsync; what commits ran before).
+enum class Primitive { kIssue, kOurs, kNamedTemp };
+constexpr Primitive kPrimitives[] = {Primitive::kIssue, Primitive::kOurs, Primitive::kNamedTemp};
 const char* PrimitiveName(Primitive primitive) {
   switch (primitive) {
     case Primitive::kIssue: return "issue primitive: temp+write+fsync+link (no dir fsync)";
-    case Primitive::kOurs: return "ours (PutIfAbsent): temp+write+fsync+link+dir fsync";
-    case Primitive::kFdatasync: return "temp+write+fdatasync+link+dir fsync";
-    case Primitive::kTmpfile: return "O_TMPFILE+write+fdatasync+linkat+dir fsync";
+    case Primitive::kOurs: return "ours, PutIfAbsent: O_TMPFILE+write+linkat+fsync+dir fsync";
+    case Primitive::kNamedTemp: return "PutIfAbsent, named temp: temp+fsync+link+dir fsync";
   }
   return "";
 }
 
-bool PrimitiveOp(Primitive primitive, const std::string& scratch, int dir_fd, int i, const std::string& payload) {
+bool IssuePrimitiveOp(const std::string& scratch, int i, const std::string& payload) {
   std::string target = scratch + "/" + std::to_string(i) + ".json";
-  auto write_all = [&payload](int fd) {
-    return ::write(fd, payload.data(), payload.size()) == static_cast<ssize_t>(payload.size());
-  };
-  if (primitive == Primitive::kTmpfile) {
-    int fd = ::open(scratch.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0) return false;
-    std::string proc = "/proc/self/fd/" + std::to_string(fd);
-    bool ok = write_all(fd) && ::fdatasync(fd) == 0 &&
-              ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0;
-    ::close(fd);
-    return ok && ::fsync(dir_fd) == 0;
-  }
   std::string temp = scratch + "/.tmp-" + std::to_string(i);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return false;
-  bool ok = write_all(fd) && (primitive == Primitive::kFdatasync ? ::fdatasync(fd) : ::fsync(fd)) == 0;
-  ok = ::close(fd) == 0 && ok && ::link(temp.c_str(), target.c_str()) == 0 && ::unlink(temp.c_str()) == 0;
-  return ok && (primitive == Primitive::kIssue || ::fsync(dir_fd) == 0);
+  bool ok = ::write(fd, payload.data(), payload.size()) == static_cast<ssize_t>(payload.size()) && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  return ok && ::link(temp.c_str(), target.c_str()) == 0 && ::unlink(temp.c_str()) == 0;
 }
 
 double PrimitiveOpsPerSecond(const std::string& dir, size_t payload_size, Primitive primitive) {
-  std::string scratch = dir + "/primitive";
-  std::filesystem::remove_all(scratch);
+  std::string scratch = dir + "/primitive-" + std::to_string(++g_scratch_counter);
   std::filesystem::create_directories(scratch);
+  RemoveAtExit(scratch);
   std::string payload(payload_size, 'x');
-  int dir_fd = ::open(scratch.c_str(), O_RDONLY | O_DIRECTORY);
+  std::unique_ptr<tarn::storage::LocalObjectStore> store;
+  if (primitive != Primitive::kIssue) {
+    store = tarn::storage::LocalObjectStore::Create(scratch, false,
+                                                    {.use_tmpfile = primitive == Primitive::kOurs})
+                .value();
+  }
   int64_t start = tarn::MonotonicNanos();
   for (int i = 0; i < kPrimitiveOps; ++i) {
-    if (!PrimitiveOp(primitive, scratch, dir_fd, i, payload)) {
-      std::perror(PrimitiveName(primitive));
-      ::close(dir_fd);
-      return 0;
+    bool ok = false;
+    if (store) {
+      tarn::Status put = store->PutIfAbsent(std::to_string(i) + ".json", payload);
+      ok = put.ok();
+      if (!ok) std::fprintf(stderr, "%s\n", put.ToString().c_str());
+    } else {
+      ok = IssuePrimitiveOp(scratch, i, payload);
+      if (!ok) std::perror(PrimitiveName(primitive));
     }
+    if (!ok) return 0;
   }
   double seconds = static_cast<double>(tarn::MonotonicNanos() - start) / 1e9;
-  ::close(dir_fd);
-  std::filesystem::remove_all(scratch);
   return kPrimitiveOps / seconds;
 }
 
@@ -168,7 +180,7 @@ void ComparePrimitives(const std::string& base_dir, size_t payload_size, int rou
       rates[index].push_back(PrimitiveOpsPerSecond(dir, payload_size, kPrimitives[index]));
     }
   }
-  std::filesystem::remove_all(dir);
+  RemoveAtExit(dir);
   std::string line = "primitives (" + base_dir + ", " + std::to_string(payload_size) + "-byte files, median of " +
                      std::to_string(rounds) + " interleaved rounds of " + std::to_string(kPrimitiveOps) + " ops):";
   double issue = Median(rates[0]);
@@ -184,10 +196,15 @@ void ComparePrimitives(const std::string& base_dir, size_t payload_size, int rou
 
 int RunDir(const std::string& base_dir, int commits, Mode mode) {
   const bool background = mode == Mode::kBackground;
-  std::string dir = base_dir + "/tarn-commit-bench-" + std::to_string(::getpid());
+  std::string dir =
+      base_dir + "/tarn-commit-bench-" + std::to_string(::getpid()) + "-" + std::to_string(static_cast<int>(mode));
   std::filesystem::remove_all(dir);
+  RemoveAtExit(dir);
   std::filesystem::create_directories(dir);
-  auto store = tarn::storage::LocalObjectStore::Create(dir, true);
+  // TARN_BENCH_NAMED_TEMP=1: commit through the named-temp-file path (as before O_TMPFILE), for a before/after run.
+  const char* named_temp_env = std::getenv("TARN_BENCH_NAMED_TEMP");
+  const bool named_temp = named_temp_env != nullptr && std::string(named_temp_env) == "1";
+  auto store = tarn::storage::LocalObjectStore::Create(dir, true, {.use_tmpfile = !named_temp});
   if (!store.has_value()) {
     std::fprintf(stderr, "cannot open %s: %s\n", dir.c_str(), store.status().ToString().c_str());
     return 1;
@@ -215,6 +232,12 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
   std::vector<double> issue_primitives;  // the issue's: without it
   const int window = std::min(kWindow, commits);
   int64_t window_start = tarn::MonotonicNanos();
+  // CPU time during the commit windows only (not while the primitives run): the committing thread's, and the whole
+  // process's (which adds background checkpoints).
+  int64_t thread_cpu = 0;
+  int64_t process_cpu = 0;
+  int64_t thread_cpu_start = CpuNanos(CLOCK_THREAD_CPUTIME_ID);
+  int64_t process_cpu_start = CpuNanos(CLOCK_PROCESS_CPUTIME_ID);
   for (int i = 1; i <= commits; ++i) {
     auto txn = table.StartTransaction();
     if (!txn.has_value()) {
@@ -235,6 +258,8 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
     if (i == 1) commit_bytes = static_cast<size_t>((*store)->Stat("t/_delta_log/00000000000000000001.json")->size);
     if (i % window == 0) {
       int64_t now = tarn::MonotonicNanos();
+      thread_cpu += CpuNanos(CLOCK_THREAD_CPUTIME_ID) - thread_cpu_start;
+      process_cpu += CpuNanos(CLOCK_PROCESS_CPUTIME_ID) - process_cpu_start;
       rates.push_back(window / (static_cast<double>(now - window_start) / 1e9));
       // Both primitives after each window, in alternating order.
       if (rates.size() % 2) {
@@ -245,9 +270,12 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
         primitives.push_back(PrimitiveOpsPerSecond(dir, commit_bytes, Primitive::kOurs));
       }
       window_start = tarn::MonotonicNanos();
+      thread_cpu_start = CpuNanos(CLOCK_THREAD_CPUTIME_ID);
+      process_cpu_start = CpuNanos(CLOCK_PROCESS_CPUTIME_ID);
     }
   }
   std::string line = "delta commit bench (" + base_dir + ", " + ModeName(mode) +
+                     (named_temp ? ", named temp files" : "") +
                      "): commits/s (our primitive ops/s / issue primitive ops/s) per " + std::to_string(window) +
                      "-commit window:";
   double sum = 0;
@@ -263,17 +291,20 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
   double primitive = rates.empty() ? 0 : primitive_sum / static_cast<double>(rates.size());
   double issue_primitive = Median(issue_primitives);
   auto [low, high] = std::minmax_element(rates.begin(), rates.end());
-  char tail[300];
+  const double measured = static_cast<double>(rates.size()) * window;
+  char tail[400];
   std::snprintf(tail, sizeof(tail),
                 "; mean %.0f commits/s (median window %.0f) = %.0f%% of our primitive (%.0f ops/s), %.0f%% of the "
-                "issue primitive (median %.0f ops/s); slowest/fastest window %.2f; %d checkpoints\n",
+                "issue primitive (median %.0f ops/s); slowest/fastest window %.2f; %d checkpoints; CPU per commit "
+                "%.0f us in the committing thread, %.0f us in the process\n",
                 mean, Median(rates), primitive > 0 ? 100.0 * mean / primitive : 0.0, primitive,
                 issue_primitive > 0 ? 100.0 * mean / issue_primitive : 0.0, issue_primitive,
-                rates.empty() ? 0.0 : *low / *high, writer.num_written());
+                rates.empty() ? 0.0 : *low / *high, writer.num_written(),
+                measured > 0 ? static_cast<double>(thread_cpu) / 1e3 / measured : 0.0,
+                measured > 0 ? static_cast<double>(process_cpu) / 1e3 / measured : 0.0);
   line += tail;
   executor.reset();
   Emit(line);
-  std::filesystem::remove_all(dir);
   return 0;
 }
 
@@ -303,6 +334,7 @@ int main(int argc, char** argv) {
       if (RunDir(dir, commits, mode) != 0) return 1;
     }
   }
+  for (const std::string& dir : g_remove_at_exit) std::filesystem::remove_all(dir);
   if (!output.empty()) {
     if (std::FILE* out = std::fopen(output.c_str(), "a")) {
       std::fputs(g_report.c_str(), out);

@@ -6,7 +6,7 @@ PKGS=(
   libboost-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev libsimdjson-dev liburing-dev
   python3 python3-pytest python3-requests
-  postgresql-client python3-psycopg2 postgresql-15
+  postgresql-client python3-psycopg2 postgresql-15 libpq-dev python3-sqlalchemy
   libpostgresql-jdbc-java default-jdk-headless unixodbc odbc-postgresql python3-pyodbc
   r-base-core r-cran-dbi r-cran-rpostgresql
 )

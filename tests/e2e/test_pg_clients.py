@@ -27,12 +27,7 @@ CLIENTS = {
 
 # Checks that fail for a known, documented reason (see src/tarn/pgwire/README.md). Keep this list empty when possible;
 # a listed check that starts passing fails the test so the entry gets removed.
-KNOWN_GAPS = {
-    # `CREATE TABLE ... (created TIMESTAMP)` is Databricks SQL: TIMESTAMP is a Delta `timestamp` (with time zone,
-    # read back as timestamptz), so psql's \d truthfully says "timestamp with time zone"; PostgreSQL's TIMESTAMP is
-    # without time zone. Needs a decision on the TIMESTAMP meaning over the PostgreSQL wire.
-    "psql": {"\\d shows columns and types"},
-}
+KNOWN_GAPS = {}
 
 pytestmark = pytest.mark.skipif(not (HARNESS / "run_all.sh").exists(), reason="client harness not found at %s" % HARNESS)
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <unistd.h>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -15,6 +16,7 @@
 #include "in_process_transport.hpp"
 #include "test_file.hpp"
 #include "test_runner.hpp"
+#include "wire_transport.hpp"
 
 namespace fs = std::filesystem;
 using namespace tarn::sqllogictest;
@@ -22,8 +24,12 @@ using namespace tarn::sqllogictest;
 namespace {
 
 void Usage() {
-  std::cerr << "usage: tarn_sqllogictest [--transport=inprocess] <file.test | directory>...\n"
+  std::cerr << "usage: tarn_sqllogictest [--transport=inprocess|wire] [--protocol=simple|extended] "
+               "<file.test | directory>...\n"
                "Runs every *.test file (directories are searched recursively), one fresh database per file.\n"
+               "inprocess (default) calls the engine directly; wire starts Tarn's PostgreSQL wire server in this\n"
+               "process on a free 127.0.0.1 port for each file and runs the statements through libpq, as simple\n"
+               "Query messages or (--protocol=extended) single statements as Parse/Bind/Describe/Execute.\n"
                "Prints PASS/FAIL per file and a final 'N passed, M failed' line; exits 1 when any file fails.\n";
 }
 
@@ -51,10 +57,13 @@ std::vector<fs::path> CollectFiles(const std::vector<std::string>& args, bool& o
 int main(int argc, char** argv) {
   std::vector<std::string> paths;
   std::string transport_name = "inprocess";
+  std::string protocol = "simple";
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
     if (arg.rfind("--transport=", 0) == 0) {
       transport_name = arg.substr(12);
+    } else if (arg.rfind("--protocol=", 0) == 0) {
+      protocol = arg.substr(11);
     } else if (arg == "-h" || arg == "--help") {
       Usage();
       return 0;
@@ -66,12 +75,31 @@ int main(int argc, char** argv) {
     Usage();
     return 2;
   }
-  if (transport_name != "inprocess") {
-    std::cerr << "unknown transport: " << transport_name << " (available: inprocess)\n";
+  if (transport_name != "inprocess" && transport_name != "wire") {
+    std::cerr << "unknown transport: " << transport_name << " (available: inprocess, wire)\n";
     return 2;
   }
-  InProcessTransportFactory factory;
-  CatalogTransportFactory catalog_factory;
+  if (protocol != "simple" && protocol != "extended") {
+    std::cerr << "unknown protocol: " << protocol << " (available: simple, extended)\n";
+    return 2;
+  }
+  if (protocol != "simple" && transport_name != "wire") {
+    std::cerr << "--protocol applies to --transport=wire only\n";
+    return 2;
+  }
+  const bool wire = transport_name == "wire";
+  const WireProtocol wire_protocol = protocol == "extended" ? WireProtocol::kExtended : WireProtocol::kSimple;
+  // The name skipif/onlyif directives see.
+  const std::string directive_name = wire ? "wire-" + protocol : transport_name;
+  std::unique_ptr<TransportFactory> factory;
+  std::unique_ptr<TransportFactory> catalog_factory;
+  if (wire) {
+    factory = std::make_unique<WireTransportFactory>(false, wire_protocol);
+    catalog_factory = std::make_unique<WireTransportFactory>(true, wire_protocol);
+  } else {
+    factory = std::make_unique<InProcessTransportFactory>();
+    catalog_factory = std::make_unique<CatalogTransportFactory>();
+  }
 
   bool paths_ok = true;
   std::vector<fs::path> files = CollectFiles(paths, paths_ok);
@@ -98,7 +126,7 @@ int main(int argc, char** argv) {
       bool catalog = std::any_of(records.begin(), records.end(), [](const Record& r) {
         return r.kind == RecordKind::kRequire && r.argument == "catalog";
       });
-      std::unique_ptr<Transport> transport = catalog ? catalog_factory.Create(error) : factory.Create(error);
+      std::unique_ptr<Transport> transport = catalog ? catalog_factory->Create(error) : factory->Create(error);
       std::error_code ec;
       fs::path test_dir = fs::temp_directory_path(ec) / ("tarn_sqllogictest_" + std::to_string(::getpid()));
       fs::remove_all(test_dir, ec);
@@ -107,14 +135,18 @@ int main(int argc, char** argv) {
         outcome.passed = false;
         outcome.message = "cannot open a database: " + error;
       } else {
-        outcome = RunRecords(records, *transport, test_dir.string());
+        outcome = RunRecords(records, *transport, test_dir.string(), directive_name);
       }
       transport.reset();
       fs::remove_all(test_dir, ec);
     }
     if (outcome.passed) {
       passed++;
-      std::cout << "PASS " << file.string() << " (" << outcome.records_run << " records)\n";
+      std::cout << "PASS " << file.string() << " (" << outcome.records_run << " records";
+      if (outcome.records_skipped > 0) {
+        std::cout << ", " << outcome.records_skipped << " skipped on " << directive_name << " by skipif/onlyif";
+      }
+      std::cout << ")\n";
     } else {
       failed++;
       std::cout << "FAIL " << file.string();

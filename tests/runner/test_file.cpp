@@ -59,6 +59,9 @@ bool ParseTestFile(std::string_view text, std::vector<Record>& records, std::str
     return false;
   };
   size_t i = 0;
+  std::string skip_transport;  // directives waiting for the next statement/query
+  std::string only_transport;
+  size_t directive_index = 0;
   while (i < lines.size()) {
     if (IsBlank(lines[i]) || lines[i][0] == '#') {
       i++;
@@ -67,9 +70,31 @@ bool ParseTestFile(std::string_view text, std::vector<Record>& records, std::str
     size_t header_index = i;
     std::vector<std::string> tokens = Tokens(lines[i]);
     i++;
+    const std::string& command = tokens[0];
+    if (command == "skipif" || command == "onlyif") {
+      if (tokens.size() < 3) {
+        return fail(header_index, "expected '" + command + " <transport> <reason>': the reason is mandatory");
+      }
+      bool known = false;
+      for (const char* name : kTransports) known = known || tokens[1] == name;
+      if (!known) return fail(header_index, "unknown transport in " + command + ": " + tokens[1]);
+      std::string& pending = command == "skipif" ? skip_transport : only_transport;
+      if (!pending.empty()) return fail(header_index, "one " + command + " per record");
+      pending = tokens[1];
+      directive_index = header_index;
+      continue;
+    }
     Record record;
     record.line = static_cast<int>(header_index + 1);
-    const std::string& command = tokens[0];
+    if (!skip_transport.empty() || !only_transport.empty()) {
+      if (command != "statement" && command != "query") {
+        return fail(directive_index, "skipif/onlyif must precede a statement or query");
+      }
+      record.skip_transport = std::move(skip_transport);
+      record.only_transport = std::move(only_transport);
+      skip_transport.clear();
+      only_transport.clear();
+    }
 
     // Reads SQL lines up to a blank line or "----"; returns true when "----" was seen.
     auto read_sql = [&]() {
@@ -169,6 +194,9 @@ bool ParseTestFile(std::string_view text, std::vector<Record>& records, std::str
       return fail(header_index, "unsupported command: " + command);
     }
     records.push_back(std::move(record));
+  }
+  if (!skip_transport.empty() || !only_transport.empty()) {
+    return fail(directive_index, "skipif/onlyif must precede a statement or query");
   }
   return true;
 }

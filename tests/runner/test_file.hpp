@@ -29,7 +29,21 @@ struct Record {
   // loop / foreach
   std::string loop_variable;
   std::vector<std::string> loop_values;
+  // `skipif <transport> <reason>` / `onlyif <transport> <reason>` lines before a statement or query: the record
+  // runs only on the transports they allow (kTransports); the reason is mandatory.
+  std::string skip_transport;
+  std::string only_transport;
 };
+
+/// Transport names the skipif/onlyif directives accept: `wire` is the PostgreSQL wire with either protocol,
+/// `wire-simple` / `wire-extended` one of them.
+inline constexpr const char* kTransports[] = {"inprocess", "wire", "wire-simple", "wire-extended"};
+
+/// True when directive name `directive` names the running transport `transport` (inprocess, wire-simple or
+/// wire-extended).
+inline bool TransportMatches(const std::string& directive, const std::string& transport) {
+  return directive == transport || (directive == "wire" && transport.rfind("wire-", 0) == 0);
+}
 
 /// Parses `text`. On a malformed or unsupported record (including `mode skip`, which is not allowed), returns
 /// false with `error` and the 1-based `error_line`.

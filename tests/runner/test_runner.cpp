@@ -145,7 +145,8 @@ std::vector<std::string> AsLines(const std::vector<std::vector<std::string>>& ro
 
 }  // namespace
 
-FileOutcome RunRecords(const std::vector<Record>& records, Transport& transport, const std::string& test_dir) {
+FileOutcome RunRecords(const std::vector<Record>& records, Transport& transport, const std::string& test_dir,
+                       const std::string& transport_name) {
   FileOutcome outcome;
   std::vector<Record> flat;
   std::map<std::string, std::string> vars;
@@ -165,6 +166,11 @@ FileOutcome RunRecords(const std::vector<Record>& records, Transport& transport,
     return outcome;
   };
   for (Record record : flat) {
+    if ((!record.skip_transport.empty() && TransportMatches(record.skip_transport, transport_name)) ||
+        (!record.only_transport.empty() && !TransportMatches(record.only_transport, transport_name))) {
+      outcome.records_skipped++;
+      continue;
+    }
     ReplaceAll(record.sql, "__TEST_DIR__", test_dir);
     outcome.records_run++;
     switch (record.kind) {
@@ -184,6 +190,9 @@ FileOutcome RunRecords(const std::vector<Record>& records, Transport& transport,
       case RecordKind::kStatementError: {
         StatementResult result = transport.Execute(record.sql);
         if (result.ok) return fail(record, "statement succeeded but should have failed\n  sql: " + record.sql);
+        if (result.transport_failed) {
+          return fail(record, "the transport failed\n  sql: " + record.sql + "\n  error: " + result.error_message);
+        }
         if (!record.expected_sqlstate.empty() && result.sqlstate != record.expected_sqlstate) {
           return fail(record, "wrong SQLSTATE\n  sql: " + record.sql + "\n  expected: " + record.expected_sqlstate +
                                   "\n  actual:   " + result.sqlstate + " " + result.error_message);

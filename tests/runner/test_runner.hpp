@@ -12,12 +12,15 @@ namespace tarn::sqllogictest {
 
 struct FileOutcome {
   bool passed = true;
-  int failed_line = 0;     // header line of the failing record
-  std::string message;     // what went wrong, with expected vs actual
-  size_t records_run = 0;  // after loop expansion
+  int failed_line = 0;         // header line of the failing record
+  std::string message;         // what went wrong, with expected vs actual
+  size_t records_run = 0;      // after loop expansion
+  size_t records_skipped = 0;  // skipif/onlyif records not run on this transport (not in records_run)
 };
 
 /// Runs `records` in order on `transport`, stopping at the first failure. `test_dir` replaces __TEST_DIR__.
-FileOutcome RunRecords(const std::vector<Record>& records, Transport& transport, const std::string& test_dir);
+/// `transport_name` (inprocess, wire-simple or wire-extended) decides which skipif/onlyif records run.
+FileOutcome RunRecords(const std::vector<Record>& records, Transport& transport, const std::string& test_dir,
+                       const std::string& transport_name);
 
 }  // namespace tarn::sqllogictest

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Transport: how the sqllogictest runner reaches a SQL engine (in-process now, PostgreSQL wire later).
+// Transport: how the sqllogictest runner reaches a SQL engine (in-process, or over the PostgreSQL wire).
 #pragma once
 
 #include <memory>
@@ -13,8 +13,11 @@ namespace tarn::sqllogictest {
 /// sqllogictest conventions) or an error with its SQLSTATE.
 struct StatementResult {
   bool ok = true;
-  std::string sqlstate;       // 5 characters when !ok
-  std::string error_message;  // when !ok
+  std::string sqlstate;          // 5 characters when !ok
+  std::string error_message;     // when !ok
+  // When !ok: the transport failed rather than the statement (connection lost, a result it cannot read); the runner
+  // fails the file whatever the record expected.
+  bool transport_failed = false;
   size_t num_columns = 0;
   std::vector<std::vector<std::string>> rows;
 };

@@ -202,18 +202,19 @@ Result<json> GetStatus(DbfsContext& ctx, http::Request& request) {
   return FileInfoJson(info);
 }
 
+// True when `text` is plain ASCII that needs no escaping inside a JSON string.
+bool IsPlainJson(std::string_view text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 // Appends `text` as a JSON string: plain ASCII paths are copied as they are, anything else goes through JsonEscape.
 void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
-  bool plain = true;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) {
+  if (IsPlainJson(text)) {
     out += text;
   } else {
     out += http::JsonEscape(text);
@@ -227,31 +228,80 @@ void AppendInt(std::string& out, int64_t value) {
   out.append(digits, end);
 }
 
-// dbfs/list has no paging (the whole directory in one answer, as Databricks does), so the answer is written
-// straight into one string rather than built as a JSON document first: a directory of 100,000 files is one scan,
-// one sort, one stat per entry and about 8 MB of text.
+// Entries of a dbfs/list answer written per piece: about 100 KB of JSON for names like "/dir/f000001.txt".
+constexpr size_t kListPieceEntries = 1024;
+
+// Writes a dbfs/list answer piece by piece from a DbfsListing: `{"files":[`, the entries, `]}`.
+class ListWriter {
+ public:
+  explicit ListWriter(std::unique_ptr<storage::DbfsListing> listing) : listing_(std::move(listing)) {}
+
+  // Appends the next piece to `out`; returns whether more pieces follow.
+  Result<bool> Next(std::string& out) {
+    if (!opened_) out += "{\"files\":[";
+    opened_ = true;
+    TARN_ASSIGN_OR_RETURN(bool more, listing_->Next(kListPieceEntries, batch_));
+    const std::string& prefix = listing_->prefix();
+    out.reserve(out.size() + batch_.size() * (prefix.size() + 90) + 2);
+    for (const storage::DbfsListedEntry& entry : batch_) {
+      if (wrote_entry_) out += ',';
+      wrote_entry_ = true;
+      out += "{\"path\":";
+      AppendJsonPath(out, prefix, entry.name);
+      out += entry.is_dir ? ",\"is_dir\":true,\"file_size\":" : ",\"is_dir\":false,\"file_size\":";
+      AppendInt(out, entry.size);
+      out += ",\"modification_time\":";
+      AppendInt(out, entry.modification_time_millis);
+      out += '}';
+    }
+    if (!more) out += "]}";
+    return more;
+  }
+
+ private:
+  // Appends prefix + name as a JSON string (escaped only when needed).
+  static void AppendJsonPath(std::string& out, std::string_view prefix, std::string_view name) {
+    if (IsPlainJson(prefix) && IsPlainJson(name)) {
+      out += '"';
+      out += prefix;
+      out += name;
+      out += '"';
+    } else {
+      AppendJsonString(out, std::string(prefix) + std::string(name));
+    }
+  }
+
+  std::unique_ptr<storage::DbfsListing> listing_;
+  std::vector<storage::DbfsListedEntry> batch_;
+  bool opened_ = false;       // `{"files":[` is written
+  bool wrote_entry_ = false;  // an entry is written (the next one needs a comma)
+};
+
+// dbfs/list has no paging (the whole directory in one answer, as Databricks does). The answer is written straight
+// from the listing rather than built as a JSON document: a directory that fits one piece is answered with a
+// Content-Length; a larger one streams (chunked) piece by piece, each piece written out while the kernel already
+// stats the entries of the next ones. A stat failure after the first piece can only abort the connection.
 Result<http::Response> List(DbfsContext& ctx, http::Request& request) {
   TARN_ASSIGN_OR_RETURN(json params, Parameters(request));
   TARN_ASSIGN_OR_RETURN(std::string path, RequiredPath(params, "path"));
-  TARN_ASSIGN_OR_RETURN(std::vector<DbfsFileInfo> entries, ctx.dbfs.List(path));
-  std::string out;
-  size_t estimate = 16;
-  for (const DbfsFileInfo& info : entries) estimate += info.path.size() + 80;
-  out.reserve(estimate);
-  out += "{\"files\":[";
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const DbfsFileInfo& info = entries[i];
-    if (i != 0) out += ',';
-    out += "{\"path\":";
-    AppendJsonString(out, info.path);
-    out += info.is_dir ? ",\"is_dir\":true,\"file_size\":" : ",\"is_dir\":false,\"file_size\":";
-    AppendInt(out, info.size);
-    out += ",\"modification_time\":";
-    AppendInt(out, info.modification_time_millis);
-    out += '}';
-  }
-  out += "]}";
-  return http::Response::Json(std::move(out));
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<storage::DbfsListing> listing, ctx.dbfs.OpenListing(path));
+  auto writer = std::make_shared<ListWriter>(std::move(listing));
+  std::string first;
+  TARN_ASSIGN_OR_RETURN(bool more, writer->Next(first));
+  if (!more) return http::Response::Json(std::move(first));
+  http::Response response;
+  response.status = 200;
+  response.SetHeader("Content-Type", "application/json");
+  auto pending = std::make_shared<std::string>(std::move(first));
+  response.producer = [writer, pending](std::string& out) -> Result<bool> {
+    if (!pending->empty()) {
+      out = std::move(*pending);
+      pending->clear();
+      return true;
+    }
+    return writer->Next(out);
+  };
+  return response;
 }
 
 Result<json> Mkdirs(DbfsContext& ctx, http::Request& request) {

@@ -23,6 +23,8 @@ constexpr uint64_t kEmptySlot = FileTable::kEmptySlot;
 constexpr size_t kMinBytesPerFileAction = 128;
 // First arena block of an incremental refresh (blocks double from there): small commits stay small.
 constexpr size_t kRefreshArenaBlock = 512;
+// Spare capacity for the actions of the next commits when an incremental replay copies the base's overlay.
+constexpr size_t kRefreshSpareActions = 16;
 
 std::string_view DvId(const FileEntry& entry) {
   return entry.deletion_vector ? entry.deletion_vector->unique_id : std::string_view();
@@ -97,7 +99,21 @@ class ReplayState final : public ActionVisitor {
     base_schema_string_ = &base.metadata().schema_string;
     if (base.file_table() != nullptr) {
       base_ = base.file_table();
-      if (base.file_overlay() != nullptr) top_ = *base.file_overlay();
+      if (base.file_overlay() != nullptr) {
+        // Copy into vectors with room for a small commit's actions: copying with capacity == size would make the
+        // first new action reallocate (and copy) every vector again.
+        const FileOverlay& overlay = *base.file_overlay();
+        const size_t room = overlay.entries.size() + kRefreshSpareActions;
+        top_.entries.reserve(room);
+        top_.entries.assign(overlay.entries.begin(), overlay.entries.end());
+        top_.live.reserve(room);
+        top_.live.assign(overlay.live.begin(), overlay.live.end());
+        top_.base_index.reserve(room);
+        top_.base_index.assign(overlay.base_index.begin(), overlay.base_index.end());
+        top_.slots = overlay.slots;
+        top_.arenas.reserve(overlay.arenas.size() + 1);
+        top_.arenas.assign(overlay.arenas.begin(), overlay.arenas.end());
+      }
       return;
     }
     // A snapshot assembled from explicit file lists: index them once.

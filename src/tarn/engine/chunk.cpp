@@ -9,8 +9,8 @@ namespace tarn::engine {
 namespace {
 
 template <typename T>
-T DataAt(duckdb_vector vector, size_t row) {
-  return static_cast<const T*>(duckdb_vector_get_data(vector))[row];
+T DataAt(const void* data, size_t row) {
+  return static_cast<const T*>(data)[row];
 }
 
 }  // namespace
@@ -22,15 +22,18 @@ size_t Chunk::num_rows() const { return impl_->num_rows; }
 size_t Chunk::num_columns() const { return impl_->vectors.size(); }
 const LogicalType& Chunk::column_type(size_t col) const { return (*impl_->columns)[col].type; }
 
-bool Chunk::IsNull(size_t col, size_t row) const { return !detail::IsValidAt(impl_->vectors[col], row); }
+bool Chunk::IsNull(size_t col, size_t row) const {
+  const uint64_t* validity = impl_->validity[col];
+  return validity != nullptr && ((validity[row / 64] >> (row % 64)) & 1) == 0;
+}
 
 bool Chunk::GetBool(size_t col, size_t row) const {
   if (column_type(col).id != TypeId::kBoolean) return false;
-  return DataAt<bool>(impl_->vectors[col], row);
+  return DataAt<bool>(impl_->data[col], row);
 }
 
 int64_t Chunk::GetInt64(size_t col, size_t row) const {
-  duckdb_vector v = impl_->vectors[col];
+  const void* v = impl_->data[col];
   switch (column_type(col).id) {
     case TypeId::kTinyInt: return DataAt<int8_t>(v, row);
     case TypeId::kSmallInt: return DataAt<int16_t>(v, row);
@@ -45,7 +48,7 @@ int64_t Chunk::GetInt64(size_t col, size_t row) const {
 }
 
 uint64_t Chunk::GetUInt64(size_t col, size_t row) const {
-  duckdb_vector v = impl_->vectors[col];
+  const void* v = impl_->data[col];
   switch (column_type(col).id) {
     case TypeId::kUTinyInt: return DataAt<uint8_t>(v, row);
     case TypeId::kUSmallInt: return DataAt<uint16_t>(v, row);
@@ -56,7 +59,7 @@ uint64_t Chunk::GetUInt64(size_t col, size_t row) const {
 }
 
 double Chunk::GetDouble(size_t col, size_t row) const {
-  duckdb_vector v = impl_->vectors[col];
+  const void* v = impl_->data[col];
   const LogicalType& type = column_type(col);
   switch (type.id) {
     case TypeId::kFloat: return DataAt<float>(v, row);
@@ -84,19 +87,21 @@ double Chunk::GetDouble(size_t col, size_t row) const {
 
 int32_t Chunk::GetDateDays(size_t col, size_t row) const {
   if (column_type(col).id != TypeId::kDate) return 0;
-  return DataAt<int32_t>(impl_->vectors[col], row);
+  return DataAt<int32_t>(impl_->data[col], row);
 }
 
 int64_t Chunk::GetMicros(size_t col, size_t row) const {
   TypeId id = column_type(col).id;
   if (id != TypeId::kTimestamp && id != TypeId::kTimestampTz && id != TypeId::kTime) return 0;
-  return DataAt<int64_t>(impl_->vectors[col], row);
+  return DataAt<int64_t>(impl_->data[col], row);
 }
 
 std::string_view Chunk::GetString(size_t col, size_t row) const {
   TypeId id = column_type(col).id;
   if (id != TypeId::kVarchar && id != TypeId::kBlob && id != TypeId::kBit) return {};
-  return detail::StringAt(impl_->vectors[col], row);
+  const duckdb_string_t& s = static_cast<const duckdb_string_t*>(impl_->data[col])[row];
+  uint32_t length = s.value.inlined.length;
+  return length <= 12 ? std::string_view(s.value.inlined.inlined, length) : std::string_view(s.value.pointer.ptr, length);
 }
 
 std::string Chunk::FormatValue(size_t col, size_t row, ValueStyle style) const {
@@ -118,7 +123,12 @@ std::unique_ptr<Chunk> WrapChunk(duckdb_data_chunk chunk, ColumnsPtr columns) {
   impl->columns = std::move(columns);
   impl->num_rows = duckdb_data_chunk_get_size(chunk);
   idx_t num_columns = duckdb_data_chunk_get_column_count(chunk);
-  for (idx_t i = 0; i < num_columns; i++) impl->vectors.push_back(duckdb_data_chunk_get_vector(chunk, i));
+  for (idx_t i = 0; i < num_columns; i++) {
+    duckdb_vector vector = duckdb_data_chunk_get_vector(chunk, i);
+    impl->vectors.push_back(vector);
+    impl->data.push_back(duckdb_vector_get_data(vector));
+    impl->validity.push_back(duckdb_vector_get_validity(vector));
+  }
   return std::make_unique<Chunk>(std::move(impl));
 }
 

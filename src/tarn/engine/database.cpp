@@ -22,6 +22,40 @@ Status SetConfig(duckdb_config config, const char* name, const std::string& valu
   return Status::OK();
 }
 
+// The names of the table functions and table macros known now (the plan cache does not cache statements calling
+// them: they may read files at bind time).
+Status LoadTableFunctionNames(Database& database, detail::TableFunctionNames& names) {
+  TARN_ASSIGN_OR_RETURN(auto session, database.Connect());
+  TARN_ASSIGN_OR_RETURN(auto stream, session->Execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+                                                      "WHERE function_type IN ('table', 'table_macro')"));
+  while (true) {
+    TARN_ASSIGN_OR_RETURN(auto chunk, stream->Next());
+    if (!chunk) break;
+    for (size_t r = 0; r < chunk->num_rows(); r++) {
+      if (!chunk->IsNull(0, r)) names.insert(chunk->FormatValue(0, r, ValueStyle::kDuckDb));
+    }
+  }
+  return Status::OK();
+}
+
+// DuckDB starts no worker threads of its own (external_threads = threads): statements run on their own thread, and
+// the pool's helpers join only statements that run long (detail/task_pool.hpp).
+Status StartTaskPool(Database& database, duckdb_database handle, std::unique_ptr<detail::TaskPool>& pool) {
+  TARN_ASSIGN_OR_RETURN(auto session, database.Connect());
+  std::string threads;
+  {
+    TARN_ASSIGN_OR_RETURN(auto stream, session->Execute("SELECT current_setting('threads')::BIGINT"));
+    TARN_ASSIGN_OR_RETURN(auto chunk, stream->Next());
+    if (!chunk || chunk->num_rows() != 1) return Error(ErrorCode::kInternal, "cannot read DuckDB's thread count");
+    threads = chunk->FormatValue(0, 0, ValueStyle::kDuckDb);
+  }
+  TARN_ASSIGN_OR_RETURN(auto set, session->Execute("SET GLOBAL external_threads = " + threads));
+  set->Close();
+  long total = std::stol(threads);
+  pool = std::make_unique<detail::TaskPool>(handle, total > 1 ? static_cast<size_t>(total - 1) : 0);
+  return Status::OK();
+}
+
 }  // namespace
 
 Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -61,12 +95,19 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   duckdb_database handle = impl->database.get();
   auto database = std::make_unique<Database>(std::move(impl));
   TARN_ASSIGN_OR_RETURN(database->impl_->delta, RegisterDeltaFunctions(*database, handle));
+  TARN_RETURN_IF_ERROR(LoadTableFunctionNames(*database, database->impl_->table_functions));
+  TARN_RETURN_IF_ERROR(StartTaskPool(*database, handle, database->impl_->pool));
   return database;
 }
 
 Result<std::unique_ptr<Session>> Database::Connect() {
   auto impl = std::make_unique<Session::Impl>();
   impl->delta = impl_->delta.get();
+  impl->table_functions = &impl_->table_functions;
+  if (impl_->pool) {
+    impl->pool = impl_->pool.get();
+    impl->pool->Register(&impl->activity);
+  }
   if (duckdb_connect(impl_->database.get(), impl->connection.out()) == DuckDBError) {
     return Error(ErrorCode::kInternal, "DuckDB refused a new connection");
   }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <map>
 #include <optional>
@@ -633,8 +634,8 @@ Status RegisterDeletedRows(duckdb_connection connection) {
   return Status::OK();
 }
 
-Result<std::string> InlineScanSql(DeltaRuntime& runtime, const DeltaTable& table,
-                                  std::span<const ScanPredicate> predicates) {
+Result<std::string> BuildInlineScanSql(DeltaRuntime& runtime, const DeltaTable& table,
+                                       std::span<const ScanPredicate> predicates) {
   TARN_ASSIGN_OR_RETURN(std::shared_ptr<const DeltaScanPlan> plan, DeltaScanPlan::ForSnapshot(table, predicates));
   std::shared_ptr<const std::vector<Column>> physical_schema;
   std::string physical_sql = plan->PhysicalSchemaSql();
@@ -679,6 +680,27 @@ Result<std::string> InlineScanSql(DeltaRuntime& runtime, const DeltaTable& table
   return "SELECT " + columns + " FROM (" + sql + ") AS __tarn_scan ANTI JOIN __tarn_deleted_rows(" +
          QuoteSqlString(table.root) + ", " + QuoteSqlString(EncodeDeletionVectors(*plan)) +
          ") AS __tarn_deleted USING (__tarn_file, __tarn_row)";
+}
+
+// The key of DeltaRuntime::inline_scans: root, snapshot object, predicates ('\x1d' cannot occur in a local path).
+std::string InlineScanKey(const DeltaTable& table, std::span<const ScanPredicate> predicates) {
+  return table.root + '\x1d' + std::to_string(reinterpret_cast<uintptr_t>(table.snapshot.get())) + '\x1d' +
+         EncodeScanPredicates(predicates);
+}
+
+Result<std::string> InlineScanSql(DeltaRuntime& runtime, const DeltaTable& table,
+                                  std::span<const ScanPredicate> predicates) {
+  std::string key = InlineScanKey(table, predicates);
+  {
+    std::lock_guard<std::mutex> lock(runtime.inline_mutex);
+    auto it = runtime.inline_scans.find(key);
+    if (it != runtime.inline_scans.end()) return it->second.sql;
+  }
+  TARN_ASSIGN_OR_RETURN(std::string sql, BuildInlineScanSql(runtime, table, predicates));
+  std::lock_guard<std::mutex> lock(runtime.inline_mutex);
+  if (runtime.inline_scans.size() >= DeltaRuntime::kMaxInlineScans) runtime.inline_scans.clear();
+  runtime.inline_scans.emplace(std::move(key), DeltaRuntime::InlineScan{table.snapshot, sql});
+  return sql;
 }
 
 Status Register(duckdb_connection connection, DeltaRuntime& runtime, const char* name, FunctionKind kind,

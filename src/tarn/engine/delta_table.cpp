@@ -87,19 +87,21 @@ DeltaLogIdentity IdentifyDeltaLog(const std::string& root) {
 }
 
 Result<DeltaTable> DeltaTableLoader::Load(const DeltaTableSpec& spec) {
+  if (spec.version) {
+    // A cached version needs no store or log: one statx of _delta_log (the identity check).
+    TARN_ASSIGN_OR_RETURN(std::string root, ResolveTableLocation(spec.location, dbfs_root_));
+    const DeltaLogIdentity identity = IdentifyDeltaLog(root);
+    std::lock_guard lock(mu_);
+    auto it = by_version_.find({root, *spec.version});
+    if (it != by_version_.end() && it->second.identity == identity && it->second.store) {
+      return DeltaTable{std::move(root), it->second.store, it->second.snapshot};
+    }
+  }
   TARN_ASSIGN_OR_RETURN(DeltaTableLog opened, OpenLog(spec.location));
   DeltaTable table{opened.root, opened.store, nullptr};
   const DeltaLogIdentity identity = IdentifyDeltaLog(opened.root);
   Result<delta::SnapshotPtr> snapshot = Status(ErrorCode::kInternal, "not loaded");
   if (spec.version) {
-    {
-      std::lock_guard lock(mu_);
-      auto it = by_version_.find({opened.root, *spec.version});
-      if (it != by_version_.end() && it->second.identity == identity) {
-        table.snapshot = it->second.snapshot;
-        return table;
-      }
-    }
     snapshot = opened.log->LoadAtVersion(*spec.version);
   } else if (spec.timestamp) {
     TARN_ASSIGN_OR_RETURN(int64_t millis, ParseTimestampMillis(*spec.timestamp));
@@ -114,7 +116,7 @@ Result<DeltaTable> DeltaTableLoader::Load(const DeltaTableSpec& spec) {
     snapshot = previous ? opened.log->Refresh(previous) : opened.log->LoadLatest();
     if (snapshot.has_value()) {
       std::lock_guard lock(mu_);
-      latest_[opened.root] = Cached{*snapshot, identity};
+      latest_[opened.root] = Cached{*snapshot, identity, opened.store};
     } else {
       std::lock_guard lock(mu_);
       latest_.erase(opened.root);
@@ -124,7 +126,7 @@ Result<DeltaTable> DeltaTableLoader::Load(const DeltaTableSpec& spec) {
   table.snapshot = std::move(snapshot).value();
   std::lock_guard lock(mu_);
   if (by_version_.size() >= kMaxCachedVersions) by_version_.clear();
-  by_version_[{opened.root, table.snapshot->version()}] = Cached{table.snapshot, identity};
+  by_version_[{opened.root, table.snapshot->version()}] = Cached{table.snapshot, identity, opened.store};
   return table;
 }
 

@@ -81,6 +81,7 @@ class DeltaTableLoader {
   struct Cached {
     delta::SnapshotPtr snapshot;
     DeltaLogIdentity identity;
+    std::shared_ptr<storage::ObjectStore> store;  // rooted at the table root (read-only use, shared)
   };
 
   std::map<std::pair<std::string, int64_t>, Cached> by_version_;  // guarded by mu_

@@ -31,9 +31,26 @@ Result<std::unique_ptr<Chunk>> ResultStream::Next() {
   return impl_->Fetch();
 }
 
+namespace {
+// Chunks (of up to 2048 rows) after which a stream counts as long for the task pool.
+constexpr size_t kLongStream = 4;
+}  // namespace
+
 Result<std::unique_ptr<Chunk>> ResultStream::Impl::Fetch() {
   while (true) {
-    duckdb_data_chunk chunk = duckdb_fetch_chunk(result.ref());
+    duckdb_data_chunk chunk;
+    if (session != nullptr) {
+      // A streaming scan runs in here. From the kLongStream-th chunk on, the stream keeps the task pool's helpers
+      // feeding it (parallel scan and decode) while the client consumes rows, until it ends or closes.
+      if (++fetched == kLongStream) {
+        session->activity.long_stream.store(true);
+        if (session->pool != nullptr) session->pool->Notify();
+      }
+      detail::BusyScope busy(session->activity.busy_since, session->pool);
+      chunk = duckdb_fetch_chunk(result.ref());
+    } else {
+      chunk = duckdb_fetch_chunk(result.ref());
+    }
     if (chunk == nullptr) {
       done = true;
       const char* error = duckdb_result_error(result.get());
@@ -52,6 +69,7 @@ Result<std::unique_ptr<Chunk>> ResultStream::Impl::Fetch() {
 }
 
 void ResultStream::Impl::Close() {
+  if (session != nullptr && fetched >= kLongStream) session->activity.long_stream.store(false);
   if (session != nullptr && session->active == this) session->active = nullptr;
   session = nullptr;
   result.Reset();
@@ -69,6 +87,15 @@ constexpr std::chrono::microseconds kNoTaskBackoff{200};
 Result<std::unique_ptr<ResultStream>> StartStream(Session::Impl& session, duckdb_prepared_statement prepared,
                                                   DuckPrepared owned) {
   session.CloseActive();
+  duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
+  if (type != DUCKDB_STATEMENT_TYPE_SELECT && type != DUCKDB_STATEMENT_TYPE_TRANSACTION &&
+      type != DUCKDB_STATEMENT_TYPE_INSERT && type != DUCKDB_STATEMENT_TYPE_UPDATE &&
+      type != DUCKDB_STATEMENT_TYPE_DELETE) {
+    // DDL, SET (TimeZone, search_path...), PRAGMA, ATTACH, COPY, CALL...: cached plans may no longer bind the same
+    // way. Row changes do not change bindings. Never a cached statement itself (only SELECTs are cached).
+    session.plans.Clear();
+  }
+  BusyScope busy(session.activity.busy_since, session.pool);
   DuckPending pending;
   if (duckdb_pending_prepared_streaming(prepared, pending.out()) == DuckDBError) {
     const char* error = pending ? duckdb_pending_error(pending.get()) : nullptr;

@@ -94,10 +94,39 @@ Result<DuckPrepared> PrepareExtracted(duckdb_connection connection, duckdb_extra
   return prepared;
 }
 
-// The statement front-end's view of the database's Delta runtime (empty when the session has none).
+const detail::TableFunctionNames& TableFunctions(const Session::Impl& session) {
+  static const detail::TableFunctionNames kNone;
+  return session.table_functions != nullptr ? *session.table_functions : kNone;
+}
+
+// The statement front-end's view of the database's Delta runtime (empty when the session has none). Counts the table
+// function calls of the scans it inlines (pinned file lists) for the plan cache check.
 SparkSqlContext FrontEnd(Session::Impl& session) {
   if (session.delta == nullptr) return {};
-  return DeltaSqlContext(*session.delta);
+  SparkSqlContext context = DeltaSqlContext(*session.delta);
+  context.inline_scan = [inner = std::move(context.inline_scan), &session](
+                            const DeltaTable& table, std::span<const ScanPredicate> predicates) -> Result<std::string> {
+    TARN_ASSIGN_OR_RETURN(std::string sql, inner(table, predicates));
+    session.generated_table_calls += detail::CountTableFunctionCalls(sql, TableFunctions(session));
+    return sql;
+  };
+  return context;
+}
+
+Result<DuckPrepared> PrepareText(duckdb_connection connection, const std::string& text) {
+  DuckPrepared prepared;
+  if (duckdb_prepare(connection, text.c_str(), prepared.out()) == DuckDBError) {
+    const char* error = prepared ? duckdb_prepare_error(prepared.get()) : nullptr;
+    return DuckErrorFromMessage(error != nullptr ? error : "could not prepare the statement");
+  }
+  return prepared;
+}
+
+// A SELECT without parameters that reads only catalog objects and pinned scans: its plan can be reused for the same
+// text (DuckDB rebinds it itself when the catalog changed since).
+bool Cacheable(const Session::Impl& session, duckdb_prepared_statement prepared, const std::string& text) {
+  return duckdb_prepared_statement_type(prepared) == DUCKDB_STATEMENT_TYPE_SELECT && duckdb_nparams(prepared) == 0 &&
+         detail::ReadsOnlyPinnedData(text, session.generated_table_calls, TableFunctions(session));
 }
 
 std::unique_ptr<ResultStream> EmptyStream() {
@@ -113,6 +142,7 @@ std::unique_ptr<ResultStream> EmptyStream() {
 // The statement front-end, timed (Session::last_front_end_nanos).
 static Result<std::string> TimedFrontEnd(Session::Impl& impl, std::string_view sql) {
   auto start = std::chrono::steady_clock::now();
+  impl.generated_table_calls = 0;
   auto text = RewriteSparkSql(sql, FrontEnd(impl));
   impl.front_end_nanos =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
@@ -121,11 +151,26 @@ static Result<std::string> TimedFrontEnd(Session::Impl& impl, std::string_view s
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 int64_t Session::last_front_end_nanos() const { return impl_->front_end_nanos; }
+PlanCacheStats Session::plan_cache_stats() const {
+  return PlanCacheStats{impl_->plans.hits(), impl_->plans.misses(), impl_->plans.size()};
+}
 Session::~Session() { impl_->CloseActive(); }
 
 Result<std::unique_ptr<ResultStream>> Session::Execute(std::string_view sql) {
   impl_->CloseActive();
   TARN_ASSIGN_OR_RETURN(std::string text, TimedFrontEnd(*impl_, sql));
+  if (detail::IsSingleStatement(text)) {  // no separate split: a cached plan, or one prepare that parses once
+    if (duckdb_prepared_statement cached = impl_->plans.Find(text)) {
+      return detail::StartStream(*impl_, cached, DuckPrepared());
+    }
+    TARN_ASSIGN_OR_RETURN(DuckPrepared prepared, PrepareText(impl_->connection.get(), text));
+    if (Cacheable(*impl_, prepared.get(), text)) {
+      duckdb_prepared_statement handle = impl_->plans.Insert(std::move(text), std::move(prepared));
+      return detail::StartStream(*impl_, handle, DuckPrepared());
+    }
+    duckdb_prepared_statement handle = prepared.get();
+    return detail::StartStream(*impl_, handle, std::move(prepared));
+  }
   DuckExtracted extracted;
   TARN_ASSIGN_OR_RETURN(idx_t count, Extract(impl_->connection.get(), text, extracted));
   if (count == 0) return EmptyStream();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -52,6 +53,13 @@ class PreparedStatement {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Counters of a Session's plan cache (see Session::Execute).
+struct PlanCacheStats {
+  uint64_t hits = 0;    // Execute calls that reused a cached plan
+  uint64_t misses = 0;  // single-statement Execute calls that prepared their text
+  size_t entries = 0;   // plans cached now
+};
+
 /// Called once per statement of a script with its 0-based index and its result; a returned error stops the script.
 /// The stream is closed after the callback returns (unread rows are dropped).
 using StatementCallback = std::function<Status(size_t statement_index, ResultStream& result)>;
@@ -68,6 +76,11 @@ class Session {
   /// Runs SQL and streams the result of its last statement. Meant for one statement; when `sql` holds several, all but
   /// the last run to completion first (their results are dropped). SQL without any statement (empty or only
   /// comments) yields an empty result (kNothing, no columns). Closes any open stream of this Session first.
+  /// Plan cache: a single SELECT without parameters that reads only catalog objects and the front-end's pinned Delta
+  /// scans (no file-reading table function, no replacement scan) keeps its prepared plan, keyed by the final
+  /// (rewritten) text, in a bounded LRU; the same text later skips parse, bind and planning. Any other statement
+  /// except BEGIN/COMMIT/ROLLBACK and INSERT/UPDATE/DELETE (so DDL, SET, PRAGMA, COPY...) clears this session's cache; DuckDB rebinds a cached
+  /// plan itself when the catalog changed since (another session's DDL). Results equal the uncached path's.
   /// Errors: the DuckDB error mapped to an ErrorCode (kSyntaxError, kTableNotFound, kColumnNotFound, kCancelled...)
   /// with DuckDB's message (syntax errors keep the "LINE 1: ..." context; see SyntaxErrorPosition in errors.hpp).
   Result<std::unique_ptr<ResultStream>> Execute(std::string_view sql);
@@ -93,6 +106,9 @@ class Session {
   /// Nanoseconds the statement front-end (Delta snapshot load/refresh, file skipping, scan SQL generation) took in
   /// the last Execute, ExecuteScript or Prepare: the metadata cost paid before DuckDB parses the statement.
   int64_t last_front_end_nanos() const;
+
+  /// Hits, misses and size of this session's plan cache (see Execute).
+  PlanCacheStats plan_cache_stats() const;
 
   /// Engine-internal (Impl is defined in detail/): sessions come from Database::Connect().
   struct Impl;

@@ -30,6 +30,7 @@
 #include "tarn/base/logging.hpp"
 #include "tarn/base/version.hpp"
 #include "tarn/engine/errors.hpp"
+#include "tarn/engine/sql_quoting.hpp"
 #include "tarn/pgwire/pg_types.hpp"
 #include "tarn/pgwire/protocol.hpp"
 #include "tarn/pgwire/scram.hpp"
@@ -491,6 +492,14 @@ class Connection {
     for (auto& [key, value] : settings) {
       const GucDef* def = FindGuc(key);
       if (def == nullptr) {
+        if (IsSessionSetting(Lower(key))) {  // options=-c spark.sql.timestampType=...: the SQL session's setting
+          Status set = RunInternal("SET " + Lower(key) + " = " + engine::QuoteSqlString(value));
+          if (!set.ok()) {
+            SendFatal(set.sqlstate(), set.message());
+            return false;
+          }
+          continue;
+        }
         gucs_[Lower(key)] = value;  // unknown plain parameters are kept like custom settings
         continue;
       }
@@ -1090,7 +1099,11 @@ class Connection {
           return true;
         }
       }
-      if (portal.kind != ResultKind::kQueryResult || !ReturnsRows(portal.statement_type, portal.stream->columns())) {
+      // Rows need a RowDescription: a portal described as NoData (Describe before Execute; a statement the SQL session
+      // runs whose columns are unknown before it runs, e.g. OPTIMIZE, VACUUM, RESTORE) sends only its tag.
+      bool described_no_data = !describe && portal.columns.empty();
+      if (portal.kind != ResultKind::kQueryResult || described_no_data ||
+          !ReturnsRows(portal.statement_type, portal.stream->columns())) {
         // DML without RETURNING and DDL: no rows on the wire. Drain so the statement runs to its end.
         Status err;
         executing_.store(true);
@@ -1331,6 +1344,9 @@ class Connection {
     return value;
   }
 
+  // Settings the SQL session keeps itself: SET/RESET/SHOW run there (lower-case name).
+  static bool IsSessionSetting(std::string_view lower_name) { return lower_name == "spark.sql.timestamptype"; }
+
   void ReportIfNeeded(const std::string& lower_name) {
     const GucDef* def = FindGuc(lower_name);
     if (def && def->report) writer_.ParameterStatus(def->name, gucs_[lower_name]);
@@ -1339,6 +1355,10 @@ class Connection {
   Result<std::string> RunSet(const Command& cmd, const std::string& sql) {
     const GucDef* def = FindGuc(cmd.name);
     if (def == nullptr) {
+      if (IsSessionSetting(cmd.name)) {  // kept by the SQL session (spark.sql.timestampType, ADR 0004)
+        TARN_RETURN_IF_ERROR(RunInternal(cmd.set_default ? "RESET " + cmd.name : sql));
+        return std::string("SET");
+      }
       if (cmd.name.find('.') != std::string::npos) {  // custom option (class.name), like PostgreSQL
         gucs_[cmd.name] = cmd.value;
         return std::string("SET");
@@ -1378,6 +1398,10 @@ class Connection {
     }
     const GucDef* def = FindGuc(cmd.name);
     if (def == nullptr) {
+      if (IsSessionSetting(cmd.name)) {
+        TARN_RETURN_IF_ERROR(RunInternal("RESET " + cmd.name));
+        return std::string("RESET");
+      }
       if (gucs_.erase(cmd.name) > 0 || cmd.name.find('.') != std::string::npos) return std::string("RESET");
       TARN_RETURN_IF_ERROR(RunInternal("RESET " + cmd.name));
       return std::string("RESET");
@@ -1392,6 +1416,10 @@ class Connection {
   }
 
   void ResetAllGucs() {
+    // The SQL session's setting (a plain engine backend of the protocol tests has none).
+    if (backend_->RunsInSession("SHOW spark.sql.timestampType")) {
+      RunInternal("RESET spark.sql.timestampType").IgnoreError();
+    }
     for (const auto& def : GucDefs()) {
       if (def.read_only) continue;
       std::string name = Lower(def.name);

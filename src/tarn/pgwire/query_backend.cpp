@@ -242,6 +242,7 @@ size_t CountParams(std::string_view sql) {
 BackendFactory WarehouseBackendFactory(sql::Warehouse& warehouse) {
   return [&warehouse](const std::string& database) -> Result<std::unique_ptr<QueryBackend>> {
     sql::SessionOptions options;
+    options.timestamp_type = sql::TimestampType::kNtz;  // PostgreSQL's TIMESTAMP (ADR 0004)
     if (!database.empty()) {
       auto info = warehouse.catalog().GetCatalog(database);
       if (info.ok()) options.catalog = info->name;

@@ -742,6 +742,11 @@ Result<Command> ClassifyStatement(std::string_view sql) {
   }
   if (kw == "copy") {
     p.Next();
+    // Databricks COPY INTO <table> FROM ... is the SQL session's (INTO is reserved in PostgreSQL: no COPY table).
+    if (p.IsWord("into")) {
+      cmd.tag = "COPY";
+      return cmd;
+    }
     TARN_ASSIGN_OR_RETURN(Command c, ParseCopy(p, sql));
     c.keyword = kw;
     if (c.kind == Command::Kind::kEngine) c.tag = "COPY";

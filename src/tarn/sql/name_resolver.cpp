@@ -165,11 +165,17 @@ Status ReadTimeTravel(const std::vector<Token>& t, size_t& j, Replacement& r) {
   return Status::OK();
 }
 
+// The catalog entries one statement looked up, by normalized (catalog, schema, name): a table named several times
+// (TPC-H Q21 reads lineitem three times), also inside views, costs one catalog query per statement. Entries live only
+// while the statement is resolved, so a later statement sees DROP/CREATE/ALTER of other sessions.
+using TableLookups = std::map<std::vector<std::string>, std::optional<catalog::TableInfo>>;
+
 class Resolver {
  public:
   Resolver(std::string_view text, const std::vector<Token>& t, catalog::Catalog& catalog, const NameContext& context,
-           const LatestVersionFn& latest, int depth, const OverlayFn& overlay)
-      : text_(text), t_(t), catalog_(catalog), context_(context), latest_(latest), depth_(depth), overlay_(overlay) {}
+           const LatestVersionFn& latest, int depth, const OverlayFn& overlay, TableLookups& lookups)
+      : text_(text), t_(t), catalog_(catalog), context_(context), latest_(latest), depth_(depth), overlay_(overlay),
+        lookups_(lookups) {}
 
   Result<std::string> Run() {
     if (t_.empty()) return std::string();
@@ -248,6 +254,7 @@ class Resolver {
       }
       i++;
     }
+    TARN_RETURN_IF_ERROR(UnqualifyColumns(reps));
     // A table read more than once is pinned to one version: the statement reads one snapshot per table.
     std::map<std::string, int> uses;
     for (const auto& r : reps) {
@@ -283,6 +290,43 @@ class Resolver {
   }
 
  private:
+  // PostgreSQL lets `schema.table.column` (and `catalog.schema.table.column`, `schema.table.*`) name a column of a
+  // table referenced as `schema.table` without an alias (Metabase writes every query so). The reference becomes
+  // `(...) AS table`, so the qualifier is cut to `table.column`.
+  Status UnqualifyColumns(std::vector<Replacement>& reps) {
+    std::vector<std::vector<std::string>> refs;
+    std::vector<bool> covered(t_.size(), false);
+    for (const auto& r : reps) {
+      for (size_t k = r.first; k < r.end && k < t_.size(); k++) covered[k] = true;
+      if (r.raw || r.alias.empty()) continue;
+      auto name = ReadQualifiedName(t_, r.first);
+      if (!name || name->parts.size() < 2) continue;
+      std::vector<std::string> parts;
+      for (const auto& p : name->parts) parts.push_back(Lower(p));
+      refs.push_back(std::move(parts));
+    }
+    if (refs.empty()) return Status::OK();
+    for (size_t i = 0; i < t_.size(); i++) {
+      if (covered[i] || !t_[i].IsName() || (i > 0 && t_[i - 1].IsSymbol("."))) continue;
+      auto name = ReadQualifiedName(t_, i);
+      if (!name) continue;
+      size_t n = name->parts.size();
+      bool star = name->end_token + 1 < t_.size() && t_[name->end_token].IsSymbol(".") &&
+                  t_[name->end_token + 1].IsSymbol("*");
+      for (const auto& ref : refs) {
+        size_t k = ref.size();
+        if (!(n == k + 1 || (n == k && star))) continue;
+        bool match = true;
+        for (size_t p = 0; p < k && match; p++) match = Lower(name->parts[p]) == ref[p];
+        if (!match) continue;
+        reps.push_back(Raw(i, i + 2 * (k - 1), ""));
+        break;
+      }
+      i = name->end_token - 1;
+    }
+    return Status::OK();
+  }
+
   static Replacement Raw(size_t first, size_t end, std::string text) {
     Replacement r;
     r.first = first;
@@ -372,7 +416,7 @@ class Resolver {
         return std::optional<Replacement>(std::move(r));
       }
     }
-    auto found = catalog_.FindTable(qualified[0], qualified[1], qualified[2]);
+    auto found = FindTable(qualified);
     if (!found.ok()) {
       ErrorCode code = found.status().code();
       if (code == ErrorCode::kSchemaNotFound && parts.size() == 3) {
@@ -421,9 +465,9 @@ class Resolver {
                      kMaxViewDepth);
       }
       std::vector<Token> view_tokens = Tokenize(table.view_text);
-      TARN_ASSIGN_OR_RETURN(r.view_sql, ResolveNames(table.view_text, view_tokens, catalog_,
-                                                     {table.view_catalog, table.view_schema}, latest_, depth_ + 1,
-                                                     overlay_));
+      const NameContext view_context{table.view_catalog, table.view_schema};
+      Resolver inner(table.view_text, view_tokens, catalog_, view_context, latest_, depth_ + 1, overlay_, lookups_);
+      TARN_ASSIGN_OR_RETURN(r.view_sql, inner.Run());
       r.is_view = true;
     } else {
       r.location = table.location;
@@ -437,7 +481,19 @@ class Resolver {
   const NameContext& context_;
   const LatestVersionFn& latest_;
   int depth_;
+  // Catalog::FindTable through the statement's lookups (errors are returned, not kept).
+  Result<std::optional<catalog::TableInfo>> FindTable(const std::vector<std::string>& qualified) {
+    std::vector<std::string> key;
+    for (const auto& part : qualified) key.push_back(Lower(part));
+    auto it = lookups_.find(key);
+    if (it != lookups_.end()) return it->second;
+    TARN_ASSIGN_OR_RETURN(auto found, catalog_.FindTable(key[0], key[1], key[2]));
+    lookups_.emplace(std::move(key), found);
+    return found;
+  }
+
   const OverlayFn& overlay_;
+  TableLookups& lookups_;
   std::set<std::string> ctes_;
 };
 
@@ -481,7 +537,8 @@ std::string DeltaReference(std::string_view location) {
 Result<std::string> ResolveNames(std::string_view text, const std::vector<Token>& tokens, catalog::Catalog& catalog,
                                  const NameContext& context, const LatestVersionFn& latest_version, int depth,
                                  const OverlayFn& overlay) {
-  Resolver resolver(text, tokens, catalog, context, latest_version, depth, overlay);
+  TableLookups lookups;
+  Resolver resolver(text, tokens, catalog, context, latest_version, depth, overlay, lookups);
   return resolver.Run();
 }
 

@@ -15,6 +15,8 @@
 #include "tarn/engine/delta_checkpoint_reader.hpp"
 #include "tarn/engine/sql_quoting.hpp"
 #include "tarn/sql/detail/name_resolver.hpp"
+#include "tarn/sql/detail/tokens.hpp"
+#include "tarn/sql/spark_types.hpp"
 #include "tarn/storage/local_object_store.hpp"
 
 namespace tarn::sql::detail {
@@ -124,6 +126,57 @@ std::string QuoteIdent(const std::string& name) {
   return plain ? name : engine::QuoteSqlIdentifier(name);
 }
 
+// The PostgreSQL settings pg_settings and current_setting() answer (search_path is rewritten per session).
+const std::vector<std::pair<const char*, const char*>>& PgSettings() {
+  static const std::vector<std::pair<const char*, const char*>> settings = {
+      {"max_index_keys", "32"},
+      {"max_identifier_length", "63"},
+      {"standard_conforming_strings", "on"},
+      {"server_version", "15.0"},
+      {"server_version_num", "150000"},
+      {"server_encoding", "UTF8"},
+      {"client_encoding", "UTF8"},
+      {"DateStyle", "ISO, MDY"},
+      {"IntervalStyle", "postgres"},
+      {"TimeZone", "UTC"},
+      {"integer_datetimes", "on"},
+      {"search_path", "\"$user\", public"},
+      {"transaction_isolation", "read committed"},
+      {"default_transaction_isolation", "read committed"},
+      {"block_size", "8192"},
+      {"lc_collate", "C.UTF-8"},
+      {"lc_ctype", "C.UTF-8"}
+  };
+  return settings;
+}
+
+// A view's columns: the result columns of `SELECT * FROM view LIMIT 0` (names resolved as any query's), as Delta
+// fields through their Spark type names. Empty when the view cannot be read (e.g. a table it reads was dropped).
+std::vector<delta::StructField> ViewFields(engine::Session& engine, catalog::Catalog& catalog,
+                                           const catalog::TableInfo& view) {
+  auto backtick = [](const std::string& name) {
+    std::string out = "`";
+    for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
+    return out + "`";
+  };
+  std::string sql = "SELECT * FROM " + backtick(view.catalog_name) + "." + backtick(view.schema_name) + "." +
+                    backtick(view.name) + " LIMIT 0";
+  std::vector<delta::StructField> fields;
+  auto resolved = ResolveNames(sql, Tokenize(sql), catalog, {view.catalog_name, view.schema_name}, LatestLogVersion);
+  if (!resolved.ok()) return fields;
+  auto result = engine.Execute(*resolved);
+  if (!result.ok()) return fields;
+  for (const auto& column : (*result)->columns()) {
+    delta::StructField field;
+    field.name = column.name;
+    auto type = ParseSparkType(SparkTypeNameOf(column.type));
+    field.type = type.ok() ? *type : delta::DataType::Primitive(delta::TypeKind::kString);
+    fields.push_back(std::move(field));
+  }
+  (*result)->Close();
+  return fields;
+}
+
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
@@ -168,24 +221,7 @@ Status CreateStatic(engine::Session& engine) {
   TARN_RETURN_IF_ERROR(Table(engine, "pg_am", "oid INTEGER, amname VARCHAR, amhandler VARCHAR, amtype VARCHAR",
                              {"2, 'heap', 'heap_tableam_handler', 't'", "403, 'btree', 'bthandler', 'i'"}));
   std::vector<std::string> settings;
-  for (auto [name, value] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"max_index_keys", "32"},
-           {"max_identifier_length", "63"},
-           {"standard_conforming_strings", "on"},
-           {"server_version", "15.0"},
-           {"server_version_num", "150000"},
-           {"server_encoding", "UTF8"},
-           {"client_encoding", "UTF8"},
-           {"DateStyle", "ISO, MDY"},
-           {"IntervalStyle", "postgres"},
-           {"TimeZone", "UTC"},
-           {"integer_datetimes", "on"},
-           {"search_path", "\"$user\", public"},
-           {"transaction_isolation", "read committed"},
-           {"default_transaction_isolation", "read committed"},
-           {"block_size", "8192"},
-           {"lc_collate", "C.UTF-8"},
-           {"lc_ctype", "C.UTF-8"}}) {
+  for (auto [name, value] : PgSettings()) {
     settings.push_back(Join({Q(name), Q(value), "NULL", "'Preset Options'", "''", "NULL", "'internal'", "'string'",
                              "'default'", "NULL", "NULL", "NULL", Q(value), Q(value), "NULL", "NULL", "false"}));
   }
@@ -319,6 +355,10 @@ Status CreateFunctions(engine::Session& engine) {
       "quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s ELSE "
       "'\"' || replace(s, '\"', '\"\"') || '\"' END",
       "txid_current() AS CAST(1 AS BIGINT)",
+      "parse_ident(s) AS list_transform(regexp_extract_all(s, '\"(?:[^\"]|\"\")*\"|[^.\"]+'), x -> CASE WHEN "
+      "x LIKE '\"%' THEN replace(x[2:-2], '\"\"', '\"') ELSE lower(trim(x)) END), (s, strict) AS "
+      "list_transform(regexp_extract_all(s, '\"(?:[^\"]|\"\")*\"|[^.\"]+'), x -> CASE WHEN x LIKE '\"%' THEN "
+      "replace(x[2:-2], '\"\"', '\"') ELSE lower(trim(x)) END)",
       "__pg_regclass_in(s) AS coalesce(CASE lower(regexp_replace(s, '^pg_catalog\\.', '')) WHEN 'pg_class' THEN 1259 "
       "WHEN 'pg_type' THEN 1247 WHEN 'pg_proc' THEN 1255 WHEN 'pg_attribute' THEN 1249 WHEN 'pg_namespace' THEN 2615 "
       "WHEN 'pg_database' THEN 1262 WHEN 'pg_constraint' THEN 2606 WHEN 'pg_extension' THEN 3079 WHEN 'pg_index' THEN "
@@ -508,6 +548,7 @@ Status PgCatalog::Refresh(engine::Session& engine, catalog::Catalog& catalog, en
     int32_t oid = PgObjectOid("rel:" + t.table_id + ":" + t.full_name());
     int32_t ns = namespace_oids[t.schema_name];
     std::vector<delta::StructField> fields;
+    if (t.is_view()) fields = ViewFields(engine, catalog, t);
     if (!t.is_view() && versions[k]) {
       live_locations.insert(t.location);
       auto& cached = schemas_[t.location];
@@ -645,6 +686,18 @@ Status PgCatalog::Refresh(engine::Session& engine, catalog::Catalog& catalog, en
                                    "['pg_catalog', " + Q(current_schema) + "] ELSE [" + Q(current_schema) + "] END"));
   TARN_RETURN_IF_ERROR(Run(engine, "CREATE OR REPLACE TEMP MACRO current_database() AS " + Q(current_catalog)));
   TARN_RETURN_IF_ERROR(Run(engine, "CREATE OR REPLACE TEMP MACRO current_catalog() AS " + Q(current_catalog)));
+  // search_path names the current schema (quote_ident's spelling), so clients that read it find the tables.
+  // current_setting() is a CASE over literals (no subquery: Grafana calls it inside generate_series()).
+  std::string search_path = "\"$user\", " + QuoteIdent(current_schema);
+  TARN_RETURN_IF_ERROR(Run(engine, "UPDATE pg_settings SET setting = " + Q(search_path) +
+                                       ", reset_val = " + Q(search_path) + " WHERE name = 'search_path'"));
+  std::string cases = "CASE lower(n)";
+  for (const auto& [name, value] : PgSettings()) {
+    cases += " WHEN " + Q(Lower(name)) + " THEN " + Q(Lower(name) == "search_path" ? search_path : value);
+  }
+  cases += " END";
+  TARN_RETURN_IF_ERROR(
+      Run(engine, "CREATE OR REPLACE TEMP MACRO current_setting(n) AS " + cases + ", (n, missing_ok) AS " + cases));
   if (!stored) {
     TARN_RETURN_IF_ERROR(CreateFunctions(engine));
     TARN_RETURN_IF_ERROR(CreateViews(engine));
@@ -673,6 +726,29 @@ bool IsClauseWord(const Token& t) {
       "join", "inner", "left", "right", "full", "cross", "natural", "on", "using", "lateral", "select", "and",
       "or", "not", "outer", "with", "from", "by", "for", "as", "when", "then", "else", "end"};
   return t.kind == TokenKind::kWord && words.count(Lower(t.value)) > 0;
+}
+
+// True when t[i] starts an item of a FROM list: after FROM / JOIN, or after a comma of a FROM list at this depth.
+bool IsFromItemStart(const std::vector<Token>& t, size_t i) {
+  if (i == 0) return false;
+  if (IsWordToken(t[i - 1], "from") || IsWordToken(t[i - 1], "join")) return true;
+  if (!t[i - 1].IsSymbol(",")) return false;
+  int depth = 0;
+  for (size_t k = i - 1; k-- > 0;) {
+    if (t[k].IsSymbol(")") || t[k].IsSymbol("]")) depth++;
+    if (t[k].IsSymbol("(") || t[k].IsSymbol("[")) {
+      if (depth == 0) return false;
+      depth--;
+    }
+    if (depth > 0 || t[k].kind != TokenKind::kWord) continue;
+    std::string w = Lower(t[k].value);
+    if (w == "from" || w == "join") return true;
+    if (w == "select" || w == "where" || w == "group" || w == "order" || w == "having" || w == "on" || w == "set" ||
+        w == "values" || w == "by") {
+      return false;
+    }
+  }
+  return false;
 }
 
 struct Edit {
@@ -724,7 +800,7 @@ bool NeedsPgCatalog(const std::vector<Token>& tokens) {
         w == "current_database" || w == "regclass" || w == "regtype" || w == "regproc" || w == "regnamespace" ||
         w == "format_type" || w == "obj_description" || w == "col_description" || w == "array_upper" ||
         w == "array_lower" || w == "quote_ident" || w == "operator" || w.starts_with("has_") ||
-        w == "txid_current") {
+        w == "txid_current" || w == "current_catalog" || w == "current_setting") {
       return true;
     }
   }
@@ -844,6 +920,43 @@ std::string RewritePgDialect(std::string_view text) {
       if (a < t.size() && t[a].IsName() && !IsClauseWord(t[a]) && !(a + 1 < t.size() && t[a + 1].IsSymbol("("))) {
         edits.push_back({t[a].end, t[a].end, "(" + engine::QuoteSqlIdentifier(t[a].value) + ")"});
       }
+      continue;
+    }
+    // json_build_object / json_build_array: DuckDB's json_object / json_array take the same arguments.
+    if ((IsWordToken(tok, "json_build_object") || IsWordToken(tok, "json_build_array")) && i + 1 < t.size() &&
+        t[i + 1].IsSymbol("(")) {
+      replace(i, i, IsWordToken(tok, "json_build_object") ? "json_object" : "json_array");
+      continue;
+    }
+    // column = ANY(array_column) (SQLAlchemy's index reflection joins on it): list_contains(array_column, column).
+    if (tok.IsSymbol("=") && i > 0 && i + 4 < t.size() && IsWordToken(t[i + 1], "any") && t[i + 2].IsSymbol("(") &&
+        t[i + 3].IsName() && !IsWordToken(t[i + 3], "select") && !IsWordToken(t[i + 3], "with") && t[i - 1].IsName()) {
+      size_t close = MatchingClose(t, i + 2);
+      size_t start = OperandStart(t, i - 1);
+      bool plain = close < t.size();
+      for (size_t k = i + 3; plain && k < close; k++) plain = (k - i - 3) % 2 == 0 ? t[k].IsName() : t[k].IsSymbol(".");
+      if (plain && start <= i - 1) {
+        std::string lhs(text.substr(t[start].begin, t[i - 1].end - t[start].begin));
+        std::string rhs(text.substr(t[i + 3].begin, t[close - 1].end - t[i + 3].begin));
+        edits.push_back({t[start].begin, t[close].end, "list_contains(" + rhs + ", " + lhs + ")"});
+        i = close;
+        continue;
+      }
+    }
+    // A scalar function as a FROM item (`FROM generate_series(...) i, string_to_array(x, ',') s`, Grafana): in
+    // PostgreSQL a one-row relation whose column is named after the alias; DuckDB needs a subquery.
+    if ((IsWordToken(tok, "string_to_array") || IsWordToken(tok, "regexp_split_to_array") ||
+         IsWordToken(tok, "current_schemas") || IsWordToken(tok, "parse_ident")) &&
+        i + 1 < t.size() && t[i + 1].IsSymbol("(") && IsFromItemStart(t, i)) {
+      size_t close = MatchingClose(t, i + 1);
+      if (close >= t.size()) continue;
+      size_t a = close + 1;
+      if (a < t.size() && IsWordToken(t[a], "as")) a++;
+      bool aliased =
+          a < t.size() && t[a].IsName() && !IsClauseWord(t[a]) && !(a + 1 < t.size() && t[a + 1].IsSymbol("("));
+      std::string alias = engine::QuoteSqlIdentifier(aliased ? t[a].value : Lower(tok.value));
+      insert_before(i, "(SELECT ");
+      edits.push_back({t[close].end, t[close].end, " AS " + alias + ")" + (aliased ? "" : " AS " + alias)});
       continue;
     }
     // PostgreSQL array literals compared with arrays: '{a,b}'.

@@ -254,7 +254,7 @@ std::string WithComment(const std::string& metadata_json, const std::string& com
 }
 
 // A column definition of CREATE TABLE / ADD COLUMNS: name type [NOT NULL] [COMMENT 'c'].
-Result<delta::StructField> ReadColumnDefinition(Cursor& c) {
+Result<delta::StructField> ReadColumnDefinition(Cursor& c, TimestampType timestamp_type) {
   const Token* t = c.Peek();
   if (t == nullptr || !t->IsName()) return c.SyntaxError("expected a column name");
   if (t->Is("CONSTRAINT") || t->Is("PRIMARY") || t->Is("FOREIGN")) {
@@ -264,7 +264,7 @@ Result<delta::StructField> ReadColumnDefinition(Cursor& c) {
   field.name = t->value;
   c.set_pos(c.pos() + 1);
   size_t i = c.pos();
-  TARN_ASSIGN_OR_RETURN(field.type, detail::ParseTypeTokens(c.tokens(), i));
+  TARN_ASSIGN_OR_RETURN(field.type, detail::ParseTypeTokens(c.tokens(), i, timestamp_type));
   c.set_pos(i);
   while (!c.AtEnd() && !c.Peek()->IsSymbol(",") && !c.Peek()->IsSymbol(")")) {
     if (c.AcceptAll({"NOT", "NULL"})) {
@@ -385,6 +385,7 @@ class StatementRunner {
 
  private:
   Result<std::unique_ptr<engine::ResultStream>> RunStatement() {
+    if (auto setting = TimestampTypeSetting()) return std::move(*setting);
     Cursor c(t_);
     if (c.Accept("USE")) return Use(c);
     if (c.Accept("CREATE")) return Create(c);
@@ -395,6 +396,42 @@ class StatementRunner {
     TARN_ASSIGN_OR_RETURN(auto written, Write());
     if (written) return written;
     return PassThrough();
+  }
+
+  // SET [SESSION] spark.sql.timestampType [= | TO] TIMESTAMP_NTZ|TIMESTAMP_LTZ|DEFAULT, SET spark.sql.timestampType,
+  // RESET spark.sql.timestampType, SHOW spark.sql.timestampType (ADR 0004). nullopt for any other statement.
+  std::optional<Result<std::unique_ptr<engine::ResultStream>>> TimestampTypeSetting() {
+    Cursor c(t_);
+    bool set = c.Accept("SET");
+    bool reset = !set && c.Accept("RESET");
+    bool show = !set && !reset && c.Accept("SHOW");
+    if (!set && !reset && !show) return std::nullopt;
+    if (set) c.Accept("SESSION");
+    auto dot = [&](size_t ahead) { return c.Peek(ahead) != nullptr && c.Peek(ahead)->IsSymbol("."); };
+    if (!c.Is("SPARK") || !dot(1) || !c.Is("SQL", 2) || !dot(3) || !c.Is("TIMESTAMPTYPE", 4)) return std::nullopt;
+    c.set_pos(c.pos() + 5);
+    static constexpr std::string_view kKey = "spark.sql.timestampType";
+    auto current = [&]() { return std::string(TimestampTypeName(session_.timestamp_type())); };
+    if (reset || (set && (c.AcceptSymbol("=") || c.Accept("TO")))) {
+      if (set && !c.Accept("DEFAULT")) {
+        const Token* value = c.Peek();
+        if (value == nullptr || (value->kind != TokenKind::kWord && value->kind != TokenKind::kString)) {
+          return c.SyntaxError("expected TIMESTAMP_NTZ or TIMESTAMP_LTZ");
+        }
+        c.set_pos(c.pos() + 1);
+        TARN_RETURN_IF_ERROR(c.ExpectEnd());
+        TARN_ASSIGN_OR_RETURN(TimestampType type, ParseTimestampType(value->value));
+        session_.SetTimestampType(type);
+        return RowsResult({{"key", "VARCHAR"}, {"value", "VARCHAR"}}, {{std::string(kKey), current()}});
+      }
+      TARN_RETURN_IF_ERROR(c.ExpectEnd());
+      session_.ResetTimestampType();
+      if (reset) return Done();
+      return RowsResult({{"key", "VARCHAR"}, {"value", "VARCHAR"}}, {{std::string(kKey), current()}});
+    }
+    TARN_RETURN_IF_ERROR(c.ExpectEnd());
+    if (show) return RowsResult({{std::string(kKey), "VARCHAR"}}, {{current()}});
+    return RowsResult({{"key", "VARCHAR"}, {"value", "VARCHAR"}}, {{std::string(kKey), current()}});
   }
 
   // ---- plumbing ----
@@ -865,7 +902,7 @@ class StatementRunner {
     if (c.AcceptSymbol("(")) {
       def.has_columns = true;
       while (true) {
-        TARN_ASSIGN_OR_RETURN(auto field, ReadColumnDefinition(c));
+        TARN_ASSIGN_OR_RETURN(auto field, ReadColumnDefinition(c, session_.timestamp_type()));
         def.columns.push_back(std::move(field));
         if (c.AcceptSymbol(",")) continue;
         TARN_RETURN_IF_ERROR(c.ExpectSymbol(")"));
@@ -887,7 +924,7 @@ class StatementRunner {
           // PARTITIONED BY (p STRING): a typed partition column defines the column too.
           if (!c.AtEnd() && !c.Peek()->IsSymbol(",") && !c.Peek()->IsSymbol(")")) {
             size_t i = c.pos();
-            TARN_ASSIGN_OR_RETURN(auto type, detail::ParseTypeTokens(c.tokens(), i));
+            TARN_ASSIGN_OR_RETURN(auto type, detail::ParseTypeTokens(c.tokens(), i, session_.timestamp_type()));
             c.set_pos(i);
             delta::StructField field;
             field.name = col.parts.back();
@@ -1302,7 +1339,7 @@ class StatementRunner {
       bool parens = c.AcceptSymbol("(");
       std::vector<delta::StructField> added;
       while (true) {
-        TARN_ASSIGN_OR_RETURN(auto field, ReadColumnDefinition(c));
+        TARN_ASSIGN_OR_RETURN(auto field, ReadColumnDefinition(c, session_.timestamp_type()));
         if (!field.nullable) {
           return Error(ErrorCode::kInvalidParameterValue, "column {}: added columns must be nullable", field.name);
         }
@@ -2452,6 +2489,11 @@ Session::Session(Warehouse& warehouse, std::unique_ptr<engine::Session> engine, 
       txn_(std::make_unique<Transaction>()) {}
 
 bool Session::transaction_failed() const { return in_transaction_ && txn_->failed; }
+
+void Session::SetTimestampType(TimestampType type, bool as_default) {
+  timestamp_type_ = type;
+  if (as_default) default_timestamp_type_ = type;
+}
 
 Session::~Session() = default;
 

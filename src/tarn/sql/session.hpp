@@ -10,6 +10,7 @@
 #include "tarn/base/status.hpp"
 #include "tarn/engine/result_stream.hpp"
 #include "tarn/engine/session.hpp"
+#include "tarn/sql/spark_types.hpp"
 
 namespace tarn::sql {
 
@@ -48,6 +49,14 @@ class Session {
   /// USE CATALOG / USE SCHEMA. Errors: kCatalogNotFound, kSchemaNotFound.
   Status UseCatalog(std::string_view catalog);
   Status UseSchema(std::string_view schema);
+  /// spark.sql.timestampType: what a bare TIMESTAMP means in DDL (ADR 0004). Statements `SET [SESSION]
+  /// spark.sql.timestampType = TIMESTAMP_NTZ|TIMESTAMP_LTZ`, `RESET spark.sql.timestampType` (back to the session's
+  /// start value) and `SHOW spark.sql.timestampType` / `SET spark.sql.timestampType` change and read it.
+  TimestampType timestamp_type() const { return timestamp_type_; }
+  /// Sets the current value; `as_default` also makes it the value RESET returns to.
+  void SetTimestampType(TimestampType type, bool as_default = false);
+  /// Back to the start value (RESET).
+  void ResetTimestampType() { timestamp_type_ = default_timestamp_type_; }
   /// True between BEGIN and COMMIT/ROLLBACK.
   bool in_transaction() const { return in_transaction_; }
   /// True after a statement failed inside BEGIN ... until COMMIT/ROLLBACK (statements then fail with
@@ -76,6 +85,8 @@ class Session {
   std::string catalog_;
   std::string schema_;
   bool in_transaction_ = false;
+  TimestampType timestamp_type_ = TimestampType::kLtz;
+  TimestampType default_timestamp_type_ = TimestampType::kLtz;
   std::unique_ptr<detail::PgCatalog> pg_catalog_;
   std::unique_ptr<Transaction> txn_;
 };

@@ -34,7 +34,7 @@ Result<int> ReadInt(const std::vector<Token>& t, size_t& i) {
 
 }  // namespace
 
-Result<delta::DataTypePtr> ParseTypeTokens(const std::vector<Token>& t, size_t& i) {
+Result<delta::DataTypePtr> ParseTypeTokens(const std::vector<Token>& t, size_t& i, TimestampType timestamp_type) {
   using delta::DataType;
   using delta::TypeKind;
   if (i >= t.size() || t[i].kind != TokenKind::kWord) {
@@ -60,14 +60,14 @@ Result<delta::DataTypePtr> ParseTypeTokens(const std::vector<Token>& t, size_t& 
   std::string_view close;
   if (name == "ARRAY" || name == "LIST") {
     if (!angle_or_paren(close)) return Error(ErrorCode::kSyntaxError, "ARRAY needs an element type: ARRAY<type>");
-    TARN_ASSIGN_OR_RETURN(auto element, ParseTypeTokens(t, i));
+    TARN_ASSIGN_OR_RETURN(auto element, ParseTypeTokens(t, i, timestamp_type));
     TARN_RETURN_IF_ERROR(Expect(t, i, close));
     type = DataType::Array(element, true);
   } else if (name == "MAP") {
     if (!angle_or_paren(close)) return Error(ErrorCode::kSyntaxError, "MAP needs key and value types: MAP<k, v>");
-    TARN_ASSIGN_OR_RETURN(auto key, ParseTypeTokens(t, i));
+    TARN_ASSIGN_OR_RETURN(auto key, ParseTypeTokens(t, i, timestamp_type));
     TARN_RETURN_IF_ERROR(Expect(t, i, ","));
-    TARN_ASSIGN_OR_RETURN(auto value, ParseTypeTokens(t, i));
+    TARN_ASSIGN_OR_RETURN(auto value, ParseTypeTokens(t, i, timestamp_type));
     TARN_RETURN_IF_ERROR(Expect(t, i, close));
     type = DataType::Map(key, value, true);
   } else if (name == "STRUCT" || name == "ROW") {
@@ -78,7 +78,7 @@ Result<delta::DataTypePtr> ParseTypeTokens(const std::vector<Token>& t, size_t& 
       delta::StructField field;
       field.name = t[i++].value;
       if (i < t.size() && t[i].IsSymbol(":")) i++;
-      TARN_ASSIGN_OR_RETURN(field.type, ParseTypeTokens(t, i));
+      TARN_ASSIGN_OR_RETURN(field.type, ParseTypeTokens(t, i, timestamp_type));
       if (i + 1 < t.size() && t[i].Is("NOT") && t[i + 1].Is("NULL")) {
         field.nullable = false;
         i += 2;
@@ -123,7 +123,9 @@ Result<delta::DataTypePtr> ParseTypeTokens(const std::vector<Token>& t, size_t& 
     for (const auto& [spelling, kind] : kNames) {
       if (name == spelling) type = DataType::Primitive(kind);
     }
-    if (!type && name == "DOUBLE" ) type = DataType::Primitive(TypeKind::kDouble);
+    if (name == "TIMESTAMP" && timestamp_type == TimestampType::kNtz) {
+      type = DataType::Primitive(TypeKind::kTimestampNtz);
+    }
     if (!type) return Error(ErrorCode::kSyntaxError, "unknown data type '{}'", t[i - 1].value);
     // VARCHAR(n) / CHAR(n): the length is accepted and not enforced (Delta stores string).
     if ((name == "VARCHAR" || name == "CHAR") && i < t.size() && t[i].IsSymbol("(")) {
@@ -133,9 +135,18 @@ Result<delta::DataTypePtr> ParseTypeTokens(const std::vector<Token>& t, size_t& 
     }
     // DOUBLE PRECISION, TIMESTAMP WITH TIME ZONE / WITHOUT TIME ZONE.
     if (name == "DOUBLE" && i < t.size() && t[i].Is("PRECISION")) i++;
+    // PostgreSQL's fractional-second precision, timestamp(p) / timestamptz(p): accepted (Delta keeps microseconds).
+    if ((name == "TIMESTAMP" || name == "TIMESTAMPTZ") && i < t.size() && t[i].IsSymbol("(")) {
+      i++;
+      TARN_ASSIGN_OR_RETURN(int precision, ReadInt(t, i));
+      if (precision > 6) {
+        return Error(ErrorCode::kSyntaxError, "TIMESTAMP({}) precision must be between 0 and 6", precision);
+      }
+      TARN_RETURN_IF_ERROR(Expect(t, i, ")"));
+    }
     if (name == "TIMESTAMP" && i + 2 < t.size() && (t[i].Is("WITH") || t[i].Is("WITHOUT")) && t[i + 1].Is("TIME") &&
         t[i + 2].Is("ZONE")) {
-      if (t[i].Is("WITHOUT")) type = DataType::Primitive(TypeKind::kTimestampNtz);
+      type = DataType::Primitive(t[i].Is("WITHOUT") ? TypeKind::kTimestampNtz : TypeKind::kTimestamp);
       i += 3;
     }
   }
@@ -149,10 +160,22 @@ Result<delta::DataTypePtr> ParseTypeTokens(const std::vector<Token>& t, size_t& 
 
 }  // namespace detail
 
-Result<delta::DataTypePtr> ParseSparkType(std::string_view text) {
+std::string_view TimestampTypeName(TimestampType type) {
+  return type == TimestampType::kNtz ? "TIMESTAMP_NTZ" : "TIMESTAMP_LTZ";
+}
+
+Result<TimestampType> ParseTimestampType(std::string_view value) {
+  std::string upper = detail::Upper(value);
+  if (upper == "TIMESTAMP_NTZ") return TimestampType::kNtz;
+  if (upper == "TIMESTAMP_LTZ") return TimestampType::kLtz;
+  return Error(ErrorCode::kInvalidParameterValue,
+               "invalid value for spark.sql.timestampType: '{}' (expected TIMESTAMP_NTZ or TIMESTAMP_LTZ)", value);
+}
+
+Result<delta::DataTypePtr> ParseSparkType(std::string_view text, TimestampType timestamp_type) {
   auto tokens = detail::Tokenize(text);
   size_t i = 0;
-  TARN_ASSIGN_OR_RETURN(auto type, detail::ParseTypeTokens(tokens, i));
+  TARN_ASSIGN_OR_RETURN(auto type, detail::ParseTypeTokens(tokens, i, timestamp_type));
   if (i != tokens.size()) return Error(ErrorCode::kSyntaxError, "unexpected text after the type: '{}'", tokens[i].value);
   return type;
 }

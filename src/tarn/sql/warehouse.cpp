@@ -26,7 +26,9 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(engine::Database& database, c
 Result<std::unique_ptr<Session>> Warehouse::NewSession(const SessionOptions& options) {
   TARN_ASSIGN_OR_RETURN(auto schema, catalog_.GetSchema(options.catalog, options.schema));
   TARN_ASSIGN_OR_RETURN(auto engine, database_.Connect());
-  return std::make_unique<Session>(*this, std::move(engine), schema.catalog_name, schema.name);
+  auto session = std::make_unique<Session>(*this, std::move(engine), schema.catalog_name, schema.name);
+  session->SetTimestampType(options.timestamp_type, /*as_default=*/true);
+  return session;
 }
 
 }  // namespace tarn::sql

@@ -8,6 +8,7 @@
 #include "tarn/base/result.hpp"
 #include "tarn/catalog/catalog.hpp"
 #include "tarn/engine/database.hpp"
+#include "tarn/sql/spark_types.hpp"
 
 namespace tarn::engine {
 class DuckCheckpointReader;
@@ -22,6 +23,9 @@ class Session;
 struct SessionOptions {
   std::string catalog = std::string(catalog::kDefaultCatalog);
   std::string schema = std::string(catalog::kDefaultSchema);
+  /// spark.sql.timestampType at start (and for RESET): Databricks' TIMESTAMP_LTZ; PostgreSQL-wire sessions use
+  /// TIMESTAMP_NTZ (PostgreSQL's TIMESTAMP, ADR 0004).
+  TimestampType timestamp_type = TimestampType::kLtz;
 };
 
 /// Holds the per-database state SQL sessions share: the Spark SQL functions are registered in the database once

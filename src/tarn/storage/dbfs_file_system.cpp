@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -162,40 +164,39 @@ struct EntryStat {
 
 constexpr unsigned kStatMask = STATX_TYPE | STATX_SIZE | STATX_MTIME;
 constexpr int kStatFlags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC;
-// Listings stat at least this many entries per batch, and use io_uring from this many on.
-constexpr size_t kMinStatBatch = 64;
-// ... and at most this many, which bounds the (reused) statx buffers of a huge listing to 1 MiB.
-constexpr size_t kMaxStatBatch = 4096;
-// Statx requests in flight on the ring at once.
+// Listings of at least this many entries stat through io_uring; smaller ones with one statx each.
+constexpr size_t kMinRingEntries = 64;
+// Statx requests in flight on a ring at once (the completion queue holds twice as many, so it never overflows).
 constexpr unsigned kStatRingEntries = 1024;
+// Entries a listing stats ahead of the caller (bounds its statx buffers to 1 MiB whatever the directory size).
+constexpr size_t kStatWindow = 4096;
+// Listing scratch buffers kept for reuse, and the largest (in bytes) worth keeping.
+constexpr size_t kMaxPooledScratch = 4;
+constexpr size_t kMaxPooledScratchBytes = 64 << 20;
 
 EntryStat FromStatx(const struct statx& st) {
   return EntryStat{0, static_cast<mode_t>(st.stx_mode), static_cast<int64_t>(st.stx_size),
                    static_cast<int64_t>(st.stx_mtime.tv_sec) * 1000 + st.stx_mtime.tv_nsec / 1000000};
 }
 
-// Stats the names [begin, end) in `dir_fd` into `out` (same order). Large batches go through io_uring, which
-// submits the statx calls in a few system calls and runs them on the kernel's worker threads (about twice as fast
-// as one statx per entry for 100,000 entries); without io_uring (kernel too old or it is disabled) one statx each.
-// The io_uring of one listing, set up on first use and kept for all its batches (nullptr ring: not available).
+// An io_uring for statx batches, set up on first use (nullptr from Get: not available).
 class StatRing {
  public:
   StatRing() = default;
   StatRing(const StatRing&) = delete;
   StatRing& operator=(const StatRing&) = delete;
-  ~StatRing() {
-    if (state_ == State::kReady) io_uring_queue_exit(&ring_);
-  }
+  ~StatRing() { Reset(); }
   struct io_uring* Get() {
     if (state_ == State::kUnset) {
       state_ = io_uring_queue_init(kStatRingEntries, &ring_, 0) == 0 ? State::kReady : State::kUnavailable;
     }
     return state_ == State::kReady ? &ring_ : nullptr;
   }
-  /// After a failure: requests left on the submission queue must never run for a later batch.
-  void Disable() {
+  /// After a failure: requests left on the submission queue must never run for a later listing, so the ring is
+  /// closed (the next Get sets up a new one).
+  void Reset() {
     if (state_ == State::kReady) io_uring_queue_exit(&ring_);
-    state_ = State::kUnavailable;
+    if (state_ != State::kUnavailable) state_ = State::kUnset;
   }
 
  private:
@@ -204,63 +205,292 @@ class StatRing {
   struct io_uring ring_;
 };
 
-void StatEntries(int dir_fd, std::vector<std::string>::const_iterator begin,
-                 std::vector<std::string>::const_iterator end, StatRing& stat_ring, std::vector<struct statx>& raw,
-                 std::vector<EntryStat>& out) {
-  size_t count = static_cast<size_t>(end - begin);
-  out.assign(count, EntryStat{});
-  if (raw.size() < count) raw.resize(count);
-  std::vector<char> completed(count, 0);
-  const unsigned depth = kStatRingEntries;
-  struct io_uring* ring_ptr = count >= kMinStatBatch ? stat_ring.Get() : nullptr;
-  if (ring_ptr != nullptr) {
-    struct io_uring& ring = *ring_ptr;
-    size_t prepared = 0;   // requests placed on the submission queue
-    size_t accepted = 0;   // requests the kernel took
-    size_t reaped = 0;     // completions seen
-    bool healthy = true;
-    auto reap = [&] {
-      struct io_uring_cqe* cqe;
-      unsigned head;
-      unsigned seen = 0;
-      io_uring_for_each_cqe(&ring, head, cqe) {
-        size_t index = static_cast<size_t>(io_uring_cqe_get_data64(cqe));
-        out[index] = cqe->res < 0 ? EntryStat{-cqe->res} : FromStatx(raw[index]);
-        completed[index] = 1;
-        ++seen;
-      }
-      io_uring_cq_advance(&ring, seen);
-      reaped += seen;
-    };
-    while (healthy && reaped < count) {
-      // At most `depth` requests in flight, so the completion queue never overflows.
-      while (prepared < count && prepared - reaped < depth) {
-        struct io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-        if (sqe == nullptr) break;
-        io_uring_prep_statx(sqe, dir_fd, begin[prepared].c_str(), kStatFlags, kStatMask, &raw[prepared]);
-        io_uring_sqe_set_data64(sqe, prepared);
-        ++prepared;
-      }
-      int rc = io_uring_submit_and_wait(&ring, 1);
-      if (rc > 0) accepted += static_cast<size_t>(rc);
-      if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) healthy = false;
-      reap();
-    }
-    // After a ring failure, wait for what the kernel already took (it writes into `raw`); the rest is done below.
-    while (reaped < accepted) {
-      struct io_uring_cqe* cqe;
-      int rc = io_uring_wait_cqe(&ring, &cqe);
-      if (rc < 0 && rc != -EINTR) break;
-      reap();
-    }
-    if (!healthy) stat_ring.Disable();
+// A name of a directory being listed: its first eight bytes as a big-endian number (zero-padded) and where it lies
+// in the name buffer. Sorting on `key` first settles most comparisons without touching the names.
+struct SortedName {
+  uint64_t key;
+  uint32_t offset;
+  uint32_t length;
+};
+
+// The buffers of one listing: names (each NUL-terminated, so statx takes them as they are), their sort order, the
+// statx window and its ring. Pooled by the file system, so listing a large directory again does not fault in fresh
+// memory or set up a new ring.
+struct ListingScratch {
+  std::string text;
+  std::vector<SortedName> names;
+  std::vector<struct statx> raw;  // kStatWindow slots; entry i uses slot i % kStatWindow
+  std::vector<EntryStat> stats;   // same slots
+  std::vector<uint8_t> slot_state;
+  StatRing ring;
+  size_t bytes() const {
+    return text.capacity() + names.capacity() * sizeof(SortedName) + raw.capacity() * sizeof(struct statx) +
+           stats.capacity() * sizeof(EntryStat) + slot_state.capacity();
   }
-  for (size_t i = 0; i < count; ++i) {
-    if (completed[i]) continue;
-    out[i] = ::statx(dir_fd, begin[i].c_str(), kStatFlags, kStatMask, &raw[i]) == 0 ? FromStatx(raw[i])
-                                                                                     : EntryStat{errno};
+};
+
+class ScratchPool {
+ public:
+  std::unique_ptr<ListingScratch> Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        std::unique_ptr<ListingScratch> scratch = std::move(free_.back());
+        free_.pop_back();
+        return scratch;
+      }
+    }
+    return std::make_unique<ListingScratch>();
   }
+  void Give(std::unique_ptr<ListingScratch> scratch) {
+    if (scratch->bytes() > kMaxPooledScratchBytes) return;
+    std::lock_guard lock(mu_);
+    if (free_.size() < kMaxPooledScratch) free_.push_back(std::move(scratch));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<ListingScratch>> free_;
+};
+
+uint64_t NameKey(std::string_view name) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    key = (key << 8) | (i < name.size() ? static_cast<unsigned char>(name[i]) : 0u);
+  }
+  return key;
 }
+
+// Reads the names of an open directory (without ".", ".." and reserved names) into `scratch`, sorted bytewise.
+Status ReadSortedNames(int dir_fd, std::string_view path, ListingScratch& scratch) {
+  scratch.text.clear();
+  scratch.names.clear();
+  int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (copy < 0) return IoError(errno, "open directory", path);
+  DIR* dir = ::fdopendir(copy);
+  if (dir == nullptr) {
+    int err = errno;
+    ::close(copy);
+    return IoError(err, "opendir", path);
+  }
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name == "." || name == ".." || name.starts_with(kReservedPrefix)) continue;
+    if (scratch.text.size() + name.size() + 1 > std::numeric_limits<uint32_t>::max()) {
+      ::closedir(dir);
+      return Error(ErrorCode::kIoError, "directory {} has too many entries to list", path);
+    }
+    scratch.names.push_back(
+        SortedName{NameKey(name), static_cast<uint32_t>(scratch.text.size()), static_cast<uint32_t>(name.size())});
+    scratch.text.append(name.data(), name.size() + 1);  // with its NUL
+  }
+  ::closedir(dir);
+  const char* text = scratch.text.data();
+  std::sort(scratch.names.begin(), scratch.names.end(), [text](const SortedName& a, const SortedName& b) {
+    if (a.key != b.key) return a.key < b.key;
+    // Equal keys: the first eight bytes (or the whole shorter name) agree.
+    size_t skip = std::min<size_t>(8, std::min(a.length, b.length));
+    return std::string_view(text + a.offset + skip, a.length - skip) <
+           std::string_view(text + b.offset + skip, b.length - skip);
+  });
+  return Status::OK();
+}
+
+// A listing of a directory (or of one file) read in name order. Entries [0, end) of the sorted names are handed out
+// from `next_`; with read-ahead, statx requests for up to kStatWindow entries past `next_` stay submitted to the
+// ring so the kernel stats the next batch while the caller works on the current one.
+class ListingImpl final : public DbfsListing {
+ public:
+  // A listing of one file: the file itself.
+  explicit ListingImpl(DbfsFileInfo file) : file_(std::move(file)) {}
+  ListingImpl(std::string prefix, Fd dir, std::unique_ptr<ListingScratch> scratch, ScratchPool& pool, bool read_ahead)
+      : prefix_(std::move(prefix)),
+        dir_(std::move(dir)),
+        scratch_(std::move(scratch)),
+        pool_(&pool),
+        read_ahead_(read_ahead) {
+    end_ = scratch_->names.size();
+    scratch_->raw.resize(kStatWindow);
+    scratch_->stats.resize(kStatWindow);
+    scratch_->slot_state.assign(kStatWindow, kSlotIdle);
+    if (end_ >= kMinRingEntries) ring_ = scratch_->ring.Get();
+  }
+
+  ~ListingImpl() override {
+    if (!scratch_) return;
+    // The kernel writes into `raw` until every accepted request completed.
+    if (ring_ != nullptr) {
+      while (reaped_ < accepted_) {
+        struct io_uring_cqe* cqe;
+        int rc = io_uring_wait_cqe(ring_, &cqe);
+        if (rc < 0 && rc != -EINTR) break;
+        Reap();
+      }
+      // Requests still queued or lost would run for the next user of the ring: drop the ring instead.
+      if (reaped_ != accepted_ || accepted_ != prepared_) scratch_->ring.Reset();
+    }
+    if (pool_ != nullptr) pool_->Give(std::move(scratch_));
+  }
+
+  const std::string& prefix() const override { return prefix_; }
+
+  /// Skips the names that sort at or before `name`.
+  void SkipThrough(std::string_view name) {
+    if (file_) return;
+    const char* text = scratch_->text.data();
+    auto it = std::upper_bound(scratch_->names.begin(), scratch_->names.end(), name,
+                               [text](std::string_view value, const SortedName& entry) {
+                                 return value < std::string_view(text + entry.offset, entry.length);
+                               });
+    next_ = submitted_ = static_cast<size_t>(it - scratch_->names.begin());
+  }
+
+  Result<bool> Next(size_t max_entries, std::vector<DbfsListedEntry>& out) override {
+    out.clear();
+    if (file_) {
+      if (!file_done_) {
+        file_done_ = true;
+        out.push_back(DbfsListedEntry{file_->path, file_->is_dir, file_->size, file_->modification_time_millis});
+      }
+      return false;
+    }
+    size_t target = std::min(end_, next_ + std::max<size_t>(max_entries, 1));
+    if (target - next_ > kStatWindow) target = next_ + kStatWindow;
+    StatThrough(target);
+    const char* text = scratch_->text.data();
+    for (; next_ < target; ++next_) {
+      size_t slot = next_ % kStatWindow;
+      const EntryStat& st = scratch_->stats[slot];
+      scratch_->slot_state[slot] = kSlotIdle;
+      const SortedName& name = scratch_->names[next_];
+      if (st.error == ENOENT) continue;  // removed since the scan
+      if (st.error != 0) {
+        ++next_;
+        return IoError(st.error, "stat", prefix_ + std::string(text + name.offset, name.length));
+      }
+      if (!(S_ISDIR(st.mode) || S_ISREG(st.mode))) continue;  // links and special files stay hidden
+      bool is_dir = S_ISDIR(st.mode);
+      out.push_back(DbfsListedEntry{std::string_view(text + name.offset, name.length), is_dir, is_dir ? 0 : st.size,
+                                    st.mtime_millis});
+    }
+    // Keep the kernel busy with the next entries while the caller works on these.
+    if (read_ahead_ && ring_ != nullptr) Submit(std::min(end_, next_ + kStatWindow), /*wait=*/false);
+    return next_ < end_;
+  }
+
+ private:
+  static constexpr uint8_t kSlotIdle = 0;     // no request for the entry in this slot
+  static constexpr uint8_t kSlotPending = 1;  // statx submitted (or queued) for it
+  static constexpr uint8_t kSlotDone = 2;     // stats[slot] holds its result
+
+  // Makes sure entries [next_, target) have their stats.
+  void StatThrough(size_t target) {
+    if (ring_ != nullptr) {
+      while (true) {
+        Submit(read_ahead_ ? std::min(end_, next_ + kStatWindow) : target, /*wait=*/false);
+        Reap();
+        if (ring_ == nullptr || AllDone(target)) break;
+        if (reaped_ < accepted_) {
+          struct io_uring_cqe* cqe;
+          int rc = io_uring_wait_cqe(ring_, &cqe);
+          if (rc < 0 && rc != -EINTR) Fail();
+        }
+      }
+    }
+    // Without a ring (small listing, io_uring unavailable or failed): one statx each.
+    for (size_t i = next_; i < target; ++i) {
+      size_t slot = i % kStatWindow;
+      if (scratch_->slot_state[slot] == kSlotDone) continue;
+      const SortedName& name = scratch_->names[i];
+      struct statx& raw = scratch_->raw[slot];
+      bool ok = ::statx(dir_.get(), scratch_->text.data() + name.offset, kStatFlags, kStatMask, &raw) == 0;
+      scratch_->stats[slot] = ok ? FromStatx(raw) : EntryStat{errno};
+      scratch_->slot_state[slot] = kSlotDone;
+    }
+    if (submitted_ < target) submitted_ = target;
+  }
+
+  bool AllDone(size_t target) {
+    done_through_ = std::max(done_through_, next_);
+    while (done_through_ < target && scratch_->slot_state[done_through_ % kStatWindow] == kSlotDone) {
+      ++done_through_;
+    }
+    return done_through_ >= target;
+  }
+
+  // Queues statx requests up to entry `limit` (at most kStatRingEntries in flight) and submits them.
+  void Submit(size_t limit, bool wait) {
+    if (ring_ == nullptr) return;
+    bool queued = false;
+    while (submitted_ < limit && prepared_ - reaped_ < kStatRingEntries) {
+      struct io_uring_sqe* sqe = io_uring_get_sqe(ring_);
+      if (sqe == nullptr) break;
+      size_t slot = submitted_ % kStatWindow;
+      const SortedName& name = scratch_->names[submitted_];
+      io_uring_prep_statx(sqe, dir_.get(), scratch_->text.data() + name.offset, kStatFlags, kStatMask,
+                          &scratch_->raw[slot]);
+      io_uring_sqe_set_data64(sqe, submitted_);
+      scratch_->slot_state[slot] = kSlotPending;
+      ++submitted_;
+      ++prepared_;
+      queued = true;
+    }
+    if (!queued && accepted_ == prepared_) return;
+    int rc = wait ? io_uring_submit_and_wait(ring_, 1) : io_uring_submit(ring_);
+    if (rc > 0) accepted_ += static_cast<size_t>(rc);
+    if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) Fail();
+  }
+
+  void Reap() {
+    if (ring_ == nullptr) return;
+    struct io_uring_cqe* cqe;
+    unsigned head;
+    unsigned seen = 0;
+    io_uring_for_each_cqe(ring_, head, cqe) {
+      size_t index = static_cast<size_t>(io_uring_cqe_get_data64(cqe));
+      size_t slot = index % kStatWindow;
+      scratch_->stats[slot] = cqe->res < 0 ? EntryStat{-cqe->res} : FromStatx(scratch_->raw[slot]);
+      scratch_->slot_state[slot] = kSlotDone;
+      ++seen;
+    }
+    io_uring_cq_advance(ring_, seen);
+    reaped_ += seen;
+  }
+
+  // A ring failure: wait for what the kernel already took (it writes into `raw`), then go on without the ring;
+  // entries whose requests never ran are stat'ed one by one.
+  void Fail() {
+    while (reaped_ < accepted_) {
+      struct io_uring_cqe* cqe;
+      int rc = io_uring_wait_cqe(ring_, &cqe);
+      if (rc < 0 && rc != -EINTR) break;
+      Reap();
+    }
+    for (size_t i = next_; i < submitted_; ++i) {
+      uint8_t& state = scratch_->slot_state[i % kStatWindow];
+      if (state == kSlotPending) state = kSlotIdle;
+    }
+    scratch_->ring.Reset();
+    ring_ = nullptr;
+    reaped_ = accepted_ = prepared_ = 0;
+  }
+
+  std::optional<DbfsFileInfo> file_;
+  bool file_done_ = false;
+  std::string prefix_;
+  Fd dir_;
+  std::unique_ptr<ListingScratch> scratch_;
+  ScratchPool* pool_ = nullptr;
+  bool read_ahead_ = false;
+  struct io_uring* ring_ = nullptr;
+  size_t end_ = 0;
+  size_t next_ = 0;          // the next entry to hand out
+  size_t submitted_ = 0;     // entries before this one have a request or a result
+  size_t done_through_ = 0;  // entries before this one have results
+  size_t prepared_ = 0;      // requests placed on the submission queue
+  size_t accepted_ = 0;      // requests the kernel took
+  size_t reaped_ = 0;        // completions seen
+};
 
 // The names in an open directory, without ".", ".." and reserved names.
 Result<std::vector<std::string>> ReadDirectoryNames(int dir_fd, std::string_view path) {
@@ -322,6 +552,7 @@ class FileReaderImpl final : public DbfsFileReader {
 struct DbfsFileSystem::State {
   Fd root_fd;
   Fd staging_fd;
+  ScratchPool scratch_pool;
 };
 
 namespace {
@@ -540,6 +771,33 @@ Result<DbfsFileInfo> DbfsFileSystem::GetStatus(std::string_view path) {
   return InfoFromStat(normalized, *st);
 }
 
+namespace {
+
+// The listing of `info` (a file: the file itself; a directory: its names read and sorted now).
+Result<std::unique_ptr<ListingImpl>> OpenListingOf(int root_fd, ScratchPool& pool, DbfsFileInfo info,
+                                                   bool read_ahead) {
+  if (!info.is_dir) return std::make_unique<ListingImpl>(std::move(info));
+  std::vector<std::string> parts = Components(info.path);
+  TARN_ASSIGN_OR_RETURN(Fd dir, WalkDirectories(root_fd, parts, parts.size(), WalkMode::kExisting));
+  std::unique_ptr<ListingScratch> scratch = pool.Take();
+  Status read = ReadSortedNames(dir.get(), info.path, *scratch);
+  if (!read.ok()) {
+    pool.Give(std::move(scratch));
+    return read;
+  }
+  std::string prefix = info.path == "/" ? "/" : info.path + "/";
+  return std::make_unique<ListingImpl>(std::move(prefix), std::move(dir), std::move(scratch), pool, read_ahead);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DbfsListing>> DbfsFileSystem::OpenListing(std::string_view path) {
+  TARN_ASSIGN_OR_RETURN(DbfsFileInfo info, GetStatus(path));
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<ListingImpl> listing,
+                        OpenListingOf(state_->root_fd.get(), state_->scratch_pool, std::move(info), true));
+  return std::unique_ptr<DbfsListing>(std::move(listing));
+}
+
 Result<std::vector<DbfsFileInfo>> DbfsFileSystem::List(std::string_view path) {
   TARN_ASSIGN_OR_RETURN(DbfsListPage page, ListPage(path, {}, 0));
   return std::move(page.entries);
@@ -547,38 +805,25 @@ Result<std::vector<DbfsFileInfo>> DbfsFileSystem::List(std::string_view path) {
 
 Result<DbfsListPage> DbfsFileSystem::ListPage(std::string_view path, std::string_view start_after,
                                               size_t max_entries) {
+  // Without read-ahead only what the page needs (plus one entry, for has_more) is stat'ed.
   TARN_ASSIGN_OR_RETURN(DbfsFileInfo info, GetStatus(path));
+  TARN_ASSIGN_OR_RETURN(std::unique_ptr<ListingImpl> listing,
+                        OpenListingOf(state_->root_fd.get(), state_->scratch_pool, std::move(info),
+                                      /*read_ahead=*/max_entries == 0));
+  if (!start_after.empty()) listing->SkipThrough(start_after);
   DbfsListPage page;
-  if (!info.is_dir) {
-    page.entries.push_back(std::move(info));
-    return page;
-  }
-  std::vector<std::string> parts = Components(info.path);
-  TARN_ASSIGN_OR_RETURN(Fd dir, WalkDirectories(state_->root_fd.get(), parts, parts.size(), WalkMode::kExisting));
-  TARN_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadDirectoryNames(dir.get(), info.path));
-  auto first = start_after.empty() ? names.begin() : std::upper_bound(names.begin(), names.end(), start_after);
-  size_t remaining = static_cast<size_t>(names.end() - first);
-  page.entries.reserve(max_entries == 0 ? remaining : std::min(max_entries, remaining));
-  std::string prefix = info.path == "/" ? "/" : info.path + "/";
-  // Stat in batches: the whole rest for a full listing, else what the page still needs plus one (has_more).
-  std::vector<EntryStat> stats;
-  std::vector<struct statx> raw;
-  StatRing ring;
-  for (auto it = first; it != names.end() && !page.has_more;) {
-    size_t want = max_entries == 0 ? names.end() - it : max_entries - page.entries.size() + 1;
-    size_t count = std::min<size_t>(std::clamp(want, kMinStatBatch, kMaxStatBatch), names.end() - it);
-    StatEntries(dir.get(), it, it + count, ring, raw, stats);
-    for (size_t i = 0; i < count; ++i, ++it) {
-      const EntryStat& st = stats[i];
-      if (st.error == ENOENT) continue;  // removed since the scan
-      if (st.error != 0) return IoError(st.error, "stat", prefix + *it);
-      if (!(S_ISDIR(st.mode) || S_ISREG(st.mode))) continue;  // links and special files stay hidden
+  std::vector<DbfsListedEntry> batch;
+  bool more = true;
+  while (more && !page.has_more) {
+    size_t want = max_entries == 0 ? kStatWindow : max_entries - page.entries.size() + 1;
+    TARN_ASSIGN_OR_RETURN(more, listing->Next(want, batch));
+    for (const DbfsListedEntry& entry : batch) {
       if (max_entries != 0 && page.entries.size() == max_entries) {
         page.has_more = true;
         break;
       }
-      bool is_dir = S_ISDIR(st.mode);
-      page.entries.push_back(DbfsFileInfo{prefix + *it, is_dir, is_dir ? 0 : st.size, st.mtime_millis});
+      page.entries.push_back(DbfsFileInfo{listing->prefix() + std::string(entry.name), entry.is_dir, entry.size,
+                                          entry.modification_time_millis});
     }
   }
   return page;

@@ -26,6 +26,29 @@ struct DbfsListPage {
   bool has_more = false;              // entries sorting after the last one remain
 };
 
+/// One entry handed out by a DbfsListing: its path is the listing's prefix() followed by `name`. `name` stays
+/// valid while the listing lives.
+struct DbfsListedEntry {
+  std::string_view name;
+  bool is_dir = false;
+  int64_t size = 0;                      // 0 for directories
+  int64_t modification_time_millis = 0;  // epoch milliseconds
+};
+
+/// A whole directory listing read in name order, batch by batch (DbfsFileSystem::OpenListing): the names are read
+/// and sorted when it is opened, and while the caller works on one batch the kernel already stats the next entries
+/// (io_uring), so writing a listing out overlaps its stats. Must not outlive its DbfsFileSystem (it returns its
+/// buffers to the file system's pool). Not safe for concurrent use.
+class DbfsListing {
+ public:
+  virtual ~DbfsListing() = default;
+  /// "/dir/" for a directory ("/" for the root); "" when the listing is of one file (its `name` is then its path).
+  virtual const std::string& prefix() const = 0;
+  /// Replaces `out` with the next entries (at most `max_entries`, possibly none when entries vanished or are
+  /// hidden); returns whether entries remain after them. A stat failure other than "gone" is kIoError.
+  virtual Result<bool> Next(size_t max_entries, std::vector<DbfsListedEntry>& out) = 0;
+};
+
 /// An open regular file: reads see the content the file had when it was opened (writers replace files by rename,
 /// never in place). Safe for concurrent ReadAt calls.
 class DbfsFileReader {
@@ -75,6 +98,9 @@ class DbfsFileSystem {
   Result<DbfsFileInfo> GetStatus(std::string_view path);
   /// The entries of a directory sorted by name, or the file itself when `path` is a file.
   Result<std::vector<DbfsFileInfo>> List(std::string_view path);
+  /// The entries of a directory (or the file itself) as a DbfsListing, for writing out a large listing as it is
+  /// stat'ed. Errors as List, for the path; stat errors of entries come from DbfsListing::Next.
+  Result<std::unique_ptr<DbfsListing>> OpenListing(std::string_view path);
   /// Like List, but only entries whose names sort after `start_after` (empty: from the first), at most
   /// `max_entries` of them (0: no limit). Only the returned entries are stat'ed, so a page of a huge directory
   /// costs one directory scan and sort plus `max_entries` stats.

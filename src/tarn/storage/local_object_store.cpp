@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// LocalObjectStore: POSIX implementation with atomic replace, link()-based put-if-absent and fsync.
+// LocalObjectStore: POSIX implementation with atomic replace, put-if-absent by linking (O_TMPFILE + linkat) and fsync.
 #include "tarn/storage/local_object_store.hpp"
 
 #include <dirent.h>
@@ -146,7 +146,8 @@ Status ListDirectory(const std::string& dir_path, const std::string& dir_key, st
 
 }  // namespace
 
-Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Create(std::string root, bool create_root) {
+Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Create(std::string root, bool create_root,
+                                                                   LocalObjectStoreOptions options) {
   TARN_ASSIGN_OR_RETURN(std::string normalized, NormalizeAbsolutePath(root));
   if (normalized.size() > 1 && normalized.back() == '/') normalized.pop_back();
   if (create_root) {
@@ -157,7 +158,7 @@ Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Create(std::string r
       return Error(ErrorCode::kResourceDoesNotExist, "store root is not a directory: {}", normalized);
     }
   }
-  return std::unique_ptr<LocalObjectStore>(new LocalObjectStore(std::move(normalized)));
+  return std::unique_ptr<LocalObjectStore>(new LocalObjectStore(std::move(normalized), options));
 }
 
 Result<std::string> LocalObjectStore::PathOf(std::string_view key) const {
@@ -278,6 +279,15 @@ Result<ObjectInfo> LocalObjectStore::Stat(std::string_view key) {
 
 Status LocalObjectStore::Write(std::string_view key, std::string_view data, const WriteOptions& options) {
   TARN_ASSIGN_OR_RETURN(std::string path, PathOf(key));
+  struct stat existing;
+  if (options.sync && use_tmpfile_ && !tmpfile_unsupported_.load(std::memory_order_relaxed) &&
+      ::stat(path.c_str(), &existing) != 0 && errno == ENOENT) {
+    // A new object (checkpoints, data files): link an unnamed inode as PutIfAbsent does, which needs no temp name
+    // and leaves no temp file after a crash. If another writer created it meanwhile, replace it by rename below.
+    TARN_RETURN_IF_ERROR(MakeDirectories(ParentOf(path)));
+    std::optional<Status> done = PutIfAbsentViaTmpfile(path, key, data);
+    if (done && done->code() != ErrorCode::kAlreadyExists) return *done;
+  }
   TARN_ASSIGN_OR_RETURN(std::string temp, WriteTempFile(path, data, options.sync));
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int err = errno;
@@ -290,6 +300,11 @@ Status LocalObjectStore::Write(std::string_view key, std::string_view data, cons
 
 Status LocalObjectStore::PutIfAbsent(std::string_view key, std::string_view data) {
   TARN_ASSIGN_OR_RETURN(std::string path, PathOf(key));
+  if (use_tmpfile_ && !tmpfile_unsupported_.load(std::memory_order_relaxed)) {
+    TARN_RETURN_IF_ERROR(MakeDirectories(ParentOf(path)));
+    std::optional<Status> done = PutIfAbsentViaTmpfile(path, key, data);
+    if (done) return *done;
+  }
   TARN_ASSIGN_OR_RETURN(std::string temp, WriteTempFile(path, data, /*sync=*/true));
   if (::link(temp.c_str(), path.c_str()) == 0) {
     ::unlink(temp.c_str());
@@ -314,6 +329,50 @@ Status LocalObjectStore::PutIfAbsent(std::string_view key, std::string_view data
     return st;
   }
   return SyncDirectory(ParentOf(path));
+}
+
+std::optional<Status> LocalObjectStore::PutIfAbsentViaTmpfile(const std::string& path, std::string_view key,
+                                                               std::string_view data) {
+  const std::string dir = ParentOf(path);
+  FileDescriptor fd(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    // Kernels or file systems without O_TMPFILE: use the named temp file from now on.
+    if (errno == EOPNOTSUPP || errno == ENOTSUP || errno == EISDIR || errno == EINVAL) {
+      tmpfile_unsupported_.store(true, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    return ErrnoStatus(errno, "create", dir);
+  }
+  TARN_RETURN_IF_ERROR(WriteAll(fd.get(), data, path));
+  // Write the data (allocating its blocks) before the name exists: whatever makes the link durable (a journal commit,
+  // ours or another process's) then also holds the allocation and size, so a crash leaves no file or the whole file.
+  if (::sync_file_range(fd.get(), 0, 0,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+    if (::fdatasync(fd.get()) != 0) return ErrnoStatus(errno, "fdatasync", path);
+  }
+  // The anonymous inode gets its name atomically and only if the name is free (put-if-absent). /proc/self/fd works
+  // without privileges; AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH on older kernels.
+  std::string proc_path = fmt::format("/proc/self/fd/{}", fd.get());
+  int rc = ::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+  if (rc != 0 && errno == ENOENT) rc = ::linkat(fd.get(), "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH);
+  if (rc != 0) {
+    int err = errno;
+    if (err == EEXIST) return Error(ErrorCode::kAlreadyExists, "object already exists: {}", key);
+    // No /proc and no privilege for AT_EMPTY_PATH, or no hard links: the named temp file path handles these (and
+    // is used from now on when the cause is lasting).
+    bool no_proc = err == ENOENT && ::access("/proc/self/fd", F_OK) != 0;
+    if (no_proc || err == EPERM || err == EACCES || err == EOPNOTSUPP || err == ENOTSUP || err == EXDEV) {
+      tmpfile_unsupported_.store(true, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    if (err == ENOENT || err == EMLINK) return std::nullopt;
+    return ErrnoStatus(err, "link", path);
+  }
+  // Both syncs must succeed before the commit counts as done. The file's fsync makes the inode with its new link
+  // count durable (on journaling file systems it commits the transaction holding the new name as well, so the
+  // directory's fsync then has nothing left to write).
+  if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "fsync", path);
+  return SyncDirectory(dir);
 }
 
 Status LocalObjectStore::Delete(std::string_view key) {

@@ -2,6 +2,9 @@
 // Tests for the DBFS API 2.0 routes, driven through WithAuth + Router::Dispatch (no sockets).
 #include "tarn/api/dbfs_routes.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 
 #include "tarn/api/tests/api_test_env.hpp"
@@ -290,6 +293,66 @@ TEST_F(DbfsRoutesTest, ListAnswerIsValidJsonForAnyName) {
   EXPECT_GT(files[1]["modification_time"].get<int64_t>(), 1'000'000'000'000);
   // An empty directory lists as an empty array.
   EXPECT_EQ(Json(Get("list?path=/names/sub"))["files"].size(), 0u);
+}
+
+TEST_F(DbfsRoutesTest, LargeListStreamsTheSameAnswer) {
+  // More entries than one piece of the answer (1,024), so it streams; one name needs escaping, a link is hidden.
+  std::vector<std::string> expected;
+  for (int i = 0; i < 2500; ++i) {
+    std::string name = "f" + std::to_string(100000 + (i * 7919) % 2500);
+    TempDir::WriteFile(root_ + "/big/" + name, std::string(static_cast<size_t>(i % 11), 'b'));
+    expected.push_back("/big/" + name);
+  }
+  TempDir::WriteFile(root_ + "/big/q\"uote", "q");
+  expected.push_back("/big/q\"uote");
+  ASSERT_EQ(Post("mkdirs", {{"path", "/big/sub"}}).status, 200);
+  expected.push_back("/big/sub");
+  std::sort(expected.begin(), expected.end());
+  ASSERT_EQ(::symlink("/", (root_ + "/big/zlink").c_str()), 0);
+
+  auto response = Get("list?path=/big");
+  ASSERT_EQ(response.status, 200);
+  ASSERT_TRUE(response.producer);
+  EXPECT_EQ(response.Header("Content-Type"), "application/json");
+  std::string body;
+  int pieces = 0;
+  while (true) {
+    std::string piece;
+    auto more = response.producer(piece);
+    ASSERT_TRUE(more.has_value()) << more.status().ToString();
+    body += piece;
+    ++pieces;
+    if (!*more) break;
+  }
+  EXPECT_GE(pieces, 3);
+  auto parsed = json::parse(body, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << body.substr(0, 200);
+  auto files = parsed["files"];
+  ASSERT_EQ(files.size(), expected.size());
+  auto listed = dbfs_->List("/big");
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(files[i]["path"], expected[i]);
+    EXPECT_EQ(files[i]["is_dir"], (*listed)[i].is_dir);
+    EXPECT_EQ(files[i]["file_size"], (*listed)[i].size);
+    EXPECT_EQ(files[i]["modification_time"], (*listed)[i].modification_time_millis);
+  }
+  // The same text as one whole answer would have: no spaces, fields in the documented order.
+  std::string whole = "{\"files\":[";
+  for (size_t i = 0; i < listed->size(); ++i) {
+    const auto& info = (*listed)[i];
+    if (i != 0) whole += ',';
+    whole += "{\"path\":" + json(info.path).dump();
+    whole += fmt::format(",\"is_dir\":{},\"file_size\":{},\"modification_time\":{}}}", info.is_dir ? "true" : "false",
+                         info.size, info.modification_time_millis);
+  }
+  whole += "]}";
+  EXPECT_EQ(body, whole);
+  // A listing that fits one piece is a plain answer with a length.
+  auto small = Get("list?path=/big/sub");
+  EXPECT_FALSE(small.producer);
+  EXPECT_EQ(small.body, "{\"files\":[]}");
 }
 
 TEST_F(DbfsRoutesTest, MkdirsRules) {

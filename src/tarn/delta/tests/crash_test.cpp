@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -157,6 +158,16 @@ class DeltaCrashTest : public ::testing::Test {
     for (const storage::ObjectInfo& info : *listed) {
       bool known = ParseLogFileName(info).has_value() || info.key == "_delta_log/_last_checkpoint";
       EXPECT_TRUE(known) << "unexpected object visible in the log: " << info.key;
+    }
+    // Commits write an unnamed O_TMPFILE inode and link it: a killed writer leaves no temp file of a commit on disk
+    // (the named temp files of the fallback path would be ".tarn-tmp-<pid>-<n>-<20 digits>.json").
+    for (const auto& entry : std::filesystem::directory_iterator(root_ + "/_delta_log")) {
+      std::string name = entry.path().filename();
+      if (!name.starts_with(".tarn-tmp-") || !name.ends_with(".json") || name.size() < 25) continue;
+      std::string final_name = name.substr(name.size() - 25);
+      bool commit =
+          std::all_of(final_name.begin(), final_name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; });
+      EXPECT_FALSE(commit) << "a commit's temp file was left behind: " << name;
     }
   }
 

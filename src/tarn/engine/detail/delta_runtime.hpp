@@ -32,6 +32,19 @@ struct DeltaRuntime {
   static constexpr size_t kMaxPhysicalSchemas = 512;
   std::mutex physical_mutex;
   std::unordered_map<std::string, std::shared_ptr<const std::vector<Column>>> physical_schemas;
+
+  /// Inlined scan SQL by table root, snapshot object and encoded skipping predicates (InlineScanKey). The loader hands
+  /// out one snapshot object per table version and `_delta_log` identity (a refresh without new commits returns the
+  /// same object), and the SQL of a snapshot is fixed, so a table read several times by one statement (TPC-H Q21:
+  /// lineitem three times) or by successive statements plans its files once. Each entry holds its snapshot, so the
+  /// address in the key is not reused while the entry lives. Bounded: cleared at kMaxInlineScans entries.
+  struct InlineScan {
+    std::shared_ptr<const void> snapshot;  // keeps the keyed snapshot alive
+    std::string sql;
+  };
+  static constexpr size_t kMaxInlineScans = 64;
+  std::mutex inline_mutex;
+  std::unordered_map<std::string, InlineScan> inline_scans;
 };
 
 /// Creates the runtime of `database` and registers delta_scan, table_changes, delta_history, delta_detail,

@@ -14,6 +14,8 @@
 #include "tarn/engine/session.hpp"
 #include "tarn/engine/detail/delta_runtime.hpp"
 #include "tarn/engine/detail/duck_handles.hpp"
+#include "tarn/engine/detail/plan_cache.hpp"
+#include "tarn/engine/detail/task_pool.hpp"
 
 namespace tarn::engine {
 
@@ -24,6 +26,8 @@ struct Chunk::Impl {
   ColumnsPtr columns;
   idx_t num_rows = 0;
   std::vector<duckdb_vector> vectors;
+  std::vector<const void*> data;          // duckdb_vector_get_data per column, read once (the getters' hot path)
+  std::vector<const uint64_t*> validity;  // duckdb_vector_get_validity per column (nullptr: no NULLs)
 };
 
 struct ResultStream::Impl {
@@ -35,6 +39,7 @@ struct ResultStream::Impl {
   ResultKind result_kind = ResultKind::kNothing;
   int64_t rows_changed = 0;
   std::unique_ptr<Chunk> buffered;  // a chunk read ahead (the "Count" chunk of DML)
+  size_t fetched = 0;                // chunks fetched so far (a long stream asks the task pool for helpers)
   bool done = false;
   bool closed = false;
 
@@ -49,6 +54,20 @@ struct Session::Impl {
   ResultStream::Impl* active = nullptr;  // the open stream, closed before the next statement starts
   DeltaRuntime* delta = nullptr;         // the database's Delta functions (statement front-end); not owned
   int64_t front_end_nanos = 0;           // RewriteSparkSql time of the last Execute/ExecuteScript/Prepare
+  const detail::TableFunctionNames* table_functions = nullptr;  // the database's (plan cache checks); not owned
+  size_t generated_table_calls = 0;  // table function calls the front-end generated for the current statement
+  // Prepared SELECTs by final text (Session::Execute). Declared after `connection`: destroyed before it closes.
+  // Cleared whenever a statement other than SELECT, INSERT/UPDATE/DELETE or a transaction statement starts here.
+  detail::PlanCache plans;
+  detail::SessionActivity activity;  // what the task pool watches (inside DuckDB since, long stream)
+  detail::TaskPool* pool = nullptr;  // the database's; `activity` is registered with it while this lives
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    if (pool != nullptr) pool->Unregister(&activity);
+  }
 
   void CloseActive() {
     if (active != nullptr) active->Close();
@@ -67,6 +86,8 @@ struct Database::Impl {
   DatabaseOptions options;
   detail::DuckDatabase database;
   std::unique_ptr<DeltaRuntime> delta;  // declared after `database`: destroyed before it closes
+  detail::TableFunctionNames table_functions;  // table functions and macros at open (plan cache checks)
+  std::unique_ptr<detail::TaskPool> pool;      // after `database`: stopped before it closes
 };
 
 namespace detail {

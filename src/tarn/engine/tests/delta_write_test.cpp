@@ -714,6 +714,31 @@ TEST_F(DeltaWriteTest, DroppedAndRecreatedTableStartsAtVersionZero) {
   Validate();
 }
 
+// The front-end keeps the inlined scan SQL of a snapshot (DeltaRuntime::inline_scans): repeated references and later
+// statements reuse it, new commits and a table recreated at the same path (versions start again) are read afresh.
+TEST_F(DeltaWriteTest, InlinedScansFollowCommitsAndRecreation) {
+  CreateSimple();
+  Append(kRows);
+  const std::string t = Table();
+  const std::string three = "SELECT count(*) FROM " + t + " a JOIN " + t + " b USING (id) WHERE id IN (SELECT id FROM " +
+                            t + " VERSION AS OF 1)";
+  EXPECT_EQ(Rows(three), std::vector<std::string>{"100"});
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + t + " WHERE id < 10"), std::vector<std::string>{"10"});
+  Append("SELECT 1000 AS id, 'y' AS s, 0.5 AS d");
+  EXPECT_EQ(Rows("SELECT (SELECT count(*) FROM " + t + "), (SELECT count(*) FROM " + t + " VERSION AS OF 1)"),
+            std::vector<std::string>{"101|100"});
+  EXPECT_EQ(Rows(three), std::vector<std::string>{"100"});
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + t + " WHERE id < 10"), std::vector<std::string>{"10"});
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + t + " WHERE id > 500"), std::vector<std::string>{"1"});
+  fs::remove_all(root_);  // DROP TABLE of an external table, then CREATE at the same path: versions 0 and 1 again
+  CreateSimple();
+  Append("SELECT 7 AS id, 'z' AS s, 1.0 AS d");
+  EXPECT_EQ(Rows(three), std::vector<std::string>{"1"});
+  EXPECT_EQ(Rows("SELECT id, s FROM " + t), std::vector<std::string>{"7|z"});
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + t + " WHERE id < 10"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + t + " VERSION AS OF 1"), std::vector<std::string>{"1"});
+}
+
 TEST_F(DeltaWriteTest, DmlOnASparkTableWithDeletionVectorsKeepsDeletedRowsDeleted) {
   std::string source = std::string(TARN_SHARED_DIR) + "/conformance/delta/golden/dv-partitioned-with-checkpoint/delta";
   if (!fs::is_directory(source)) GTEST_SKIP() << "conformance tables not found at " << source;

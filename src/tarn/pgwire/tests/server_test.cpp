@@ -639,6 +639,32 @@ TEST_F(PgWireWarehouseTest, DeltaTablesThroughSimpleAndExtendedProtocol) {
   EXPECT_EQ(RowValues(msgs[2])[0], "4");
 }
 
+// Statements the session runs whose columns are unknown before they run (OPTIMIZE, VACUUM, RESTORE) are described as
+// NoData through Parse/Describe; Execute then sends no DataRow (a row without a RowDescription breaks clients), and
+// the simple protocol still shows their rows. COPY INTO is the session's too, not PostgreSQL's COPY.
+TEST_F(PgWireWarehouseTest, SessionStatementsDescribedAsNoDataSendNoRows) {
+  auto c = Connect();
+  auto msgs = c->Query("CREATE TABLE t (id INT); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)");
+  ASSERT_EQ(Types(msgs), "CCCZ") << msgs[0].Field('M');
+  c->Send('P', Str("") + Str("OPTIMIZE t") + I16(0));
+  c->Send('B', Str("") + Str("") + I16(0) + I16(0) + I16(0));
+  c->Send('D', "P" + Str(""));
+  c->Send('E', Str("") + I32(0));
+  c->Send('S', "");
+  msgs = c->UntilReady();
+  ASSERT_EQ(Types(msgs), "12nCZ") << msgs[0].Field('M');
+  EXPECT_EQ(Tag(msgs[3]), "OPTIMIZE");
+  msgs = c->Query("OPTIMIZE t");
+  ASSERT_EQ(Types(msgs), "TDCZ") << msgs[0].Field('M');
+  msgs = c->Query("SELECT count(*) FROM t");
+  ASSERT_EQ(Types(msgs), "TDCZ");
+  EXPECT_EQ(RowValues(msgs[1])[0], "2");
+  // COPY INTO reads files into the Delta table through the session (a missing directory is its error, not 42601).
+  msgs = c->Query("COPY INTO t FROM '" + (dir_ / "no_such_dir").string() + "' FILEFORMAT = CSV");
+  ASSERT_EQ(Types(msgs), "EZ");
+  EXPECT_NE(msgs[0].Field('C'), "42601") << msgs[0].Field('M');
+}
+
 TEST_F(PgWireWarehouseTest, StartupDatabaseSelectsCatalogAndVersionIsPostgres15) {
   auto c = Connect();
   auto msgs = c->Query("CREATE CATALOG dev; CREATE TABLE dev.default.x (v INT); INSERT INTO dev.default.x VALUES (7)");
@@ -659,6 +685,53 @@ TEST_F(PgWireWarehouseTest, StartupDatabaseSelectsCatalogAndVersionIsPostgres15)
   EXPECT_EQ(msgs[0].Field('C'), "42P01");
   msgs = other->Query("USE CATALOG dev; SELECT v FROM x");
   ASSERT_EQ(Types(msgs), "CTDCZ") << msgs[0].Field('M');
+}
+
+// spark.sql.timestampType (ADR 0004): PostgreSQL's TIMESTAMP on the wire; SET/SHOW/RESET reach the SQL session.
+TEST_F(PgWireWarehouseTest, TimestampTypeSettingIsTheSessionsAndStartsNtz) {
+  auto c = Connect();
+  auto type_of = [&](const std::string& table) {
+    auto msgs = c->Query("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a JOIN pg_class r ON "
+                         "r.oid = a.attrelid WHERE r.relname = '" + table + "' AND a.attnum = 1");
+    return Types(msgs) == "TDCZ" ? RowValues(msgs[1])[0] : "error: " + msgs[0].Field('M');
+  };
+  auto show = [&]() {
+    auto msgs = c->Query("SHOW spark.sql.timestampType");
+    return Types(msgs) == "TDCZ" ? RowValues(msgs[1])[0] : "error: " + msgs[0].Field('M');
+  };
+  EXPECT_EQ(show(), "TIMESTAMP_NTZ");
+  ASSERT_EQ(Types(c->Query("CREATE TABLE n (t TIMESTAMP)")), "CZ");
+  EXPECT_EQ(type_of("n"), "timestamp without time zone");
+  // SET through the extended protocol, as pgjdbc sends it
+  c->Send('P', Str("") + Str("SET spark.sql.timestampType = TIMESTAMP_LTZ") + I16(0));
+  c->Send('B', Str("") + Str("") + I16(0) + I16(0) + I16(0));
+  c->Send('E', Str("") + I32(0));
+  c->Send('S', "");
+  auto msgs = c->UntilReady();
+  ASSERT_EQ(Types(msgs), "12CZ") << msgs[0].Field('M');
+  EXPECT_EQ(Tag(msgs[2]), "SET");
+  EXPECT_EQ(show(), "TIMESTAMP_LTZ");
+  ASSERT_EQ(Types(c->Query("CREATE TABLE l (t TIMESTAMP)")), "CZ");
+  EXPECT_EQ(type_of("l"), "timestamp with time zone");
+  msgs = c->Query("RESET spark.sql.timestampType");
+  ASSERT_EQ(Types(msgs), "CZ");
+  EXPECT_EQ(Tag(msgs[0]), "RESET");
+  EXPECT_EQ(show(), "TIMESTAMP_NTZ");
+  ASSERT_EQ(Types(c->Query("SET spark.sql.timestampType TO 'TIMESTAMP_LTZ'; RESET ALL")), "CCZ");
+  EXPECT_EQ(show(), "TIMESTAMP_NTZ");
+  ASSERT_EQ(Types(c->Query("SET spark.sql.timestampType TO TIMESTAMP_LTZ; SET spark.sql.timestampType TO DEFAULT")),
+            "CCZ");
+  EXPECT_EQ(show(), "TIMESTAMP_NTZ");
+  msgs = c->Query("SET spark.sql.timestampType = nope");
+  ASSERT_EQ(Types(msgs), "EZ");
+  EXPECT_EQ(msgs[0].Field('C'), "22023");
+  EXPECT_EQ(show(), "TIMESTAMP_NTZ");
+  // Another connection has its own setting.
+  ASSERT_EQ(Types(c->Query("SET spark.sql.timestampType = TIMESTAMP_LTZ")), "CZ");
+  auto other = Connect();
+  msgs = other->Query("SHOW spark.sql.timestampType");
+  ASSERT_EQ(Types(msgs), "TDCZ");
+  EXPECT_EQ(RowValues(msgs[1])[0], "TIMESTAMP_NTZ");
 }
 
 }  // namespace

@@ -105,6 +105,12 @@ TEST(ClassifyTest, Copy) {
   EXPECT_EQ(text->copy.null_string, "\\N");
   EXPECT_EQ(ClassifyStatement("COPY t TO '/tmp/x.csv'")->kind, Command::Kind::kEngine);
   EXPECT_EQ(ClassifyStatement("COPY t TO STDOUT (FORMAT xml)").status().code(), ErrorCode::kInvalidParameterValue);
+  // Databricks COPY INTO goes to the SQL session as it is.
+  auto into = ClassifyStatement("COPY INTO t FROM '/data/in' FILEFORMAT = CSV");
+  ASSERT_TRUE(into.ok()) << into.status().ToString();
+  EXPECT_EQ(into->kind, Command::Kind::kEngine);
+  EXPECT_EQ(into->keyword, "copy");
+  EXPECT_EQ(into->tag, "COPY");
 }
 
 TEST(ClassifyTest, TypedPrepareCastsParameters) {

@@ -49,5 +49,23 @@ TEST_F(NameResolverTest, RewritesTableReferencesOnly) {
             "ERROR INVALID_PARAMETER_VALUE: VERSION AS OF expects a non-negative integer version");
 }
 
+// A statement looks each catalog name up once (also through views); the next statement looks again, so it sees what
+// DROP/CREATE did in between.
+TEST_F(NameResolverTest, RepeatedNamesResolveOncePerStatementAndFollowDropAndCreate) {
+  Ok("CREATE VIEW v AS SELECT id FROM t");
+  EXPECT_EQ(Translate("SELECT * FROM t a, T b, main.default.t c"),
+            "SELECT * FROM " + t_ + " VERSION AS OF 0 a, " + t_ + " VERSION AS OF 0 b, " + t_ + " VERSION AS OF 0 c");
+  EXPECT_EQ(Translate("SELECT * FROM v, t"), "SELECT * FROM (SELECT id FROM " + t_ + " AS \"t\") AS \"v\", " + t_ +
+                                                 " AS \"t\"");
+  Ok("INSERT INTO t VALUES (1), (2)");
+  EXPECT_EQ(Value("SELECT count(*) FROM t a JOIN t b USING (id) JOIN v USING (id)"), "2");
+  Ok("DROP TABLE t");
+  EXPECT_TRUE(Value("SELECT count(*) FROM t a, t b").starts_with("ERROR 42P01: ")) << Value("SELECT * FROM t a, t b");
+  Ok("CREATE TABLE t (id BIGINT, s STRING)");
+  Ok("INSERT INTO t VALUES (5, 'x')");
+  EXPECT_EQ(Value("SELECT count(*) || max(a.s) FROM t a JOIN t b USING (id) JOIN v USING (id)"), "1x");
+  EXPECT_EQ(Value("SELECT max(id) FROM v"), "5");
+}
+
 }  // namespace
 }  // namespace tarn::sql

@@ -49,6 +49,25 @@ TEST(PgDialectTest, OnlyCatalogStatementsNeedIt) {
   EXPECT_EQ(RewritePgDialect("SELECT 'abc' ~ 'b'"), "SELECT 'abc'  ~  '(?s).*(?:b).*'");
 }
 
+TEST(PgDialectTest, BiToolRewrites) {
+  // Grafana: a scalar array function as a FROM item is a one-row relation named by its alias.
+  EXPECT_EQ(RewritePgDialect("FROM generate_series(1, 2) as i, string_to_array(current_setting('search_path'),',') s"),
+            "FROM generate_series(1, 2) as i(\"i\"), (SELECT string_to_array(current_setting('search_path'),',') AS "
+            "\"s\") s");
+  EXPECT_EQ(RewritePgDialect("FROM t, current_schemas(false)"),
+            "FROM t, (SELECT current_schemas(false) AS \"current_schemas\") AS \"current_schemas\"");
+  // ... but not in a select list.
+  EXPECT_EQ(RewritePgDialect("SELECT a, string_to_array(b, ',') s FROM t"),
+            "SELECT a, string_to_array(b, ',') s FROM t");
+  // SQLAlchemy: json_build_object, and `= ANY(array column)` in a join condition.
+  EXPECT_EQ(RewritePgDialect("SELECT json_build_object('a', 1)"), "SELECT json_object('a', 1)");
+  EXPECT_EQ(RewritePgDialect("ON t.oid = a.attrelid and a.attnum = ANY(ix.indkey)"),
+            "ON t.oid = a.attrelid and list_contains(ix.indkey, a.attnum)");
+  EXPECT_EQ(RewritePgDialect("WHERE x = ANY(SELECT y FROM t)"), "WHERE x = ANY(SELECT y FROM t)");
+  EXPECT_TRUE(NeedsPgCatalog(Tokenize("SELECT current_catalog")));
+  EXPECT_TRUE(NeedsPgCatalog(Tokenize("SELECT current_setting('search_path')")));
+}
+
 TEST(PgTypesTest, DeltaTypesMapToPostgresOids) {
   using delta::DataType;
   using delta::TypeKind;

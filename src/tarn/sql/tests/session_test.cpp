@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "sql_test_env.hpp"
+#include "tarn/sql/spark_types.hpp"
 
 namespace tarn::sql {
 namespace {
@@ -271,6 +272,99 @@ TEST_F(SessionTest, DataWritingStatementsGoThroughTheDeltaWriter) {
   Ok("CREATE TEMP TABLE tmp AS SELECT 1 AS i");
   Ok("UPDATE tmp SET i = 2");
   EXPECT_EQ(Value("SELECT i FROM tmp"), "2");
+}
+
+TEST_F(SessionTest, TimestampTypeSettingDecidesWhatTimestampMeansInDdl) {
+  EXPECT_EQ(session_->timestamp_type(), TimestampType::kLtz);
+  EXPECT_EQ(Rows("SHOW spark.sql.timestampType"), (std::vector<Row>{{"TIMESTAMP_LTZ"}}));
+  Ok("CREATE TABLE a (t TIMESTAMP, n TIMESTAMP_NTZ, w timestamp without time zone)");
+  EXPECT_EQ(Rows("DESCRIBE a"), (std::vector<Row>{{"t", "timestamp", "NULL"}, {"n", "timestamp_ntz", "NULL"},
+                                                  {"w", "timestamp_ntz", "NULL"}}));
+  EXPECT_EQ(Rows("SET spark.sql.timestampType = TIMESTAMP_NTZ"),
+            (std::vector<Row>{{"spark.sql.timestampType", "TIMESTAMP_NTZ"}}));
+  EXPECT_EQ(session_->timestamp_type(), TimestampType::kNtz);
+  Ok("CREATE TABLE b (t TIMESTAMP, z TIMESTAMPTZ, l TIMESTAMP_LTZ, p TIMESTAMP(3)) PARTITIONED BY (q TIMESTAMP)");
+  Ok("ALTER TABLE b ADD COLUMNS (c TIMESTAMP)");
+  EXPECT_EQ(Rows("SHOW COLUMNS IN b").size(), 6u);
+  auto describe = Rows("DESCRIBE b");
+  ASSERT_GE(describe.size(), 6u);
+  EXPECT_EQ(describe[0][1], "timestamp_ntz");
+  EXPECT_EQ(describe[1][1], "timestamp");
+  EXPECT_EQ(describe[2][1], "timestamp");
+  EXPECT_EQ(describe[3][1], "timestamp_ntz");
+  EXPECT_EQ(describe[4][1], "timestamp_ntz");  // the typed partition column
+  EXPECT_EQ(describe[5][1], "timestamp_ntz");  // ADD COLUMNS
+  EXPECT_EQ(Rows("SHOW TBLPROPERTIES b ('delta.feature.timestampNtz')"),
+            (std::vector<Row>{{"delta.feature.timestampNtz", "supported"}}));
+  Fails("SET spark.sql.timestampType = TIMESTAMP_TZ", ErrorCode::kInvalidParameterValue);
+  Fails("SET spark.sql.timestampType =", ErrorCode::kSyntaxError);
+  EXPECT_EQ(session_->timestamp_type(), TimestampType::kNtz);
+  Ok("RESET spark.sql.timestampType");
+  EXPECT_EQ(session_->timestamp_type(), TimestampType::kLtz);
+  Ok("SET SESSION spark.sql.timestampType TO 'timestamp_ntz'");
+  EXPECT_EQ(Rows("SET spark.sql.timestampType"), (std::vector<Row>{{"spark.sql.timestampType", "TIMESTAMP_NTZ"}}));
+  Ok("SET spark.sql.timestampType TO DEFAULT");
+  EXPECT_EQ(session_->timestamp_type(), TimestampType::kLtz);
+
+  // A session started with TIMESTAMP_NTZ (the PostgreSQL wire's default) returns to it on RESET.
+  SessionOptions options;
+  options.timestamp_type = TimestampType::kNtz;
+  auto wire = warehouse_->NewSession(options);
+  ASSERT_TRUE(wire.ok()) << wire.status().message();
+  EXPECT_EQ(Rows("SHOW spark.sql.timestampType", wire->get()), (std::vector<Row>{{"TIMESTAMP_NTZ"}}));
+  Rows("SET spark.sql.timestampType = TIMESTAMP_LTZ", wire->get());
+  Rows("RESET spark.sql.timestampType", wire->get());
+  EXPECT_EQ((*wire)->timestamp_type(), TimestampType::kNtz);
+  EXPECT_EQ(session_->timestamp_type(), TimestampType::kLtz);  // settings are per session
+}
+
+TEST_F(SessionTest, ParsesPostgresTimestampSpellings) {
+  auto type = [](std::string_view text, TimestampType t = TimestampType::kLtz) {
+    auto parsed = ParseSparkType(text, t);
+    return parsed.ok() ? (*parsed)->ToString() : "error: " + parsed.status().message();
+  };
+  EXPECT_EQ(type("TIMESTAMP"), "timestamp");
+  EXPECT_EQ(type("TIMESTAMP", TimestampType::kNtz), "timestamp_ntz");
+  EXPECT_EQ(type("timestamp with time zone", TimestampType::kNtz), "timestamp");
+  EXPECT_EQ(type("timestamp(6) without time zone"), "timestamp_ntz");
+  EXPECT_EQ(type("timestamptz(3)", TimestampType::kNtz), "timestamp");
+  EXPECT_EQ(type("ARRAY<TIMESTAMP>", TimestampType::kNtz), "array<timestamp_ntz>");
+  EXPECT_TRUE(type("TIMESTAMP(9)").starts_with("error"));
+  EXPECT_EQ(ParseTimestampType("timestamp_ntz").value(), TimestampType::kNtz);
+  EXPECT_FALSE(ParseTimestampType("TIMESTAMP").ok());
+}
+
+TEST_F(SessionTest, ViewsHaveColumnsInThePostgresCatalog) {
+  Ok("CREATE TABLE base (id INT, ts TIMESTAMP_NTZ, s STRING)");
+  Ok("CREATE VIEW v AS SELECT id, ts, upper(s) AS u, id * 1.5 AS f FROM base");
+  EXPECT_EQ(Rows("SELECT a.attname, a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                 "WHERE c.relname = 'v' ORDER BY a.attnum"),
+            (std::vector<Row>{{"id", "23"}, {"ts", "1114"}, {"u", "1043"}, {"f", "1700"}}));
+  EXPECT_EQ(Value("SELECT relkind || relnatts FROM pg_class WHERE relname = 'v'"), "v4");
+  EXPECT_EQ(Value("SELECT count(*) FROM information_schema.columns WHERE table_name = 'v'"), "4");
+  // a view whose table is gone is listed without columns
+  Ok("DROP TABLE base");
+  EXPECT_EQ(Value("SELECT relnatts FROM pg_class WHERE relname = 'v'"), "0");
+}
+
+TEST_F(SessionTest, CurrentCatalogAndSchemaFollowUse) {
+  EXPECT_EQ(Rows("SELECT current_catalog, current_database(), current_schema()"),
+            (std::vector<Row>{{"main", "main", "default"}}));
+  Ok("CREATE CATALOG c2");
+  Ok("CREATE SCHEMA c2.s2");
+  Ok("USE c2.s2");
+  EXPECT_EQ(Rows("SELECT current_catalog, current_database(), current_schema, current_setting('search_path')"),
+            (std::vector<Row>{{"c2", "c2", "s2", "\"$user\", s2"}}));
+  EXPECT_EQ(Value("SELECT current_schemas(true)"), "[pg_catalog, s2]");
+}
+
+TEST_F(SessionTest, SchemaQualifiedColumnReferences) {
+  Ok("CREATE TABLE q (id INT, s STRING)");
+  Ok("INSERT INTO q VALUES (1, 'x')");
+  EXPECT_EQ(Rows("SELECT \"default\".\"q\".\"id\", default.q.s FROM \"default\".\"q\" WHERE default.q.id = 1"),
+            (std::vector<Row>{{"1", "x"}}));
+  EXPECT_EQ(Rows("SELECT main.default.q.s FROM main.default.q"), (std::vector<Row>{{"x"}}));
+  EXPECT_EQ(Rows("SELECT default.q.* FROM default.q"), (std::vector<Row>{{"1", "x"}}));
 }
 
 }  // namespace

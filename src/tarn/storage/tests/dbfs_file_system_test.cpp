@@ -251,6 +251,109 @@ TEST_F(DbfsFileSystemTest, BatchedListingMatchesPerEntryStatus) {
   }
 }
 
+// Drains a listing in batches of `batch`, checking each batch's size; returns prefix + name of every entry.
+std::vector<std::string> DrainListing(DbfsListing& listing, size_t batch) {
+  std::vector<std::string> paths;
+  std::vector<DbfsListedEntry> out;
+  for (int calls = 0; calls < 100000; ++calls) {
+    auto more = listing.Next(batch, out);
+    EXPECT_TRUE(more.has_value()) << more.status().ToString();
+    if (!more.has_value()) break;
+    EXPECT_LE(out.size(), batch);
+    for (const DbfsListedEntry& e : out) paths.push_back(listing.prefix() + std::string(e.name));
+    if (!*more) break;
+  }
+  return paths;
+}
+
+TEST_F(DbfsFileSystemTest, ListingStreamsBatchesInByteOrder) {
+  // More names than the stat window (4,096), names that agree in their first eight bytes or are shorter than
+  // eight, non-ASCII bytes (sorted as unsigned bytes), a directory, and a link and a FIFO that stay hidden.
+  std::vector<std::string> names = {"a", "ab", "abcdefg", "abcdefgh", "abcdefgh0", "abcdefghi", "abcdefgg",
+                                    "\xC3\xA9t\xC3\xA9", "Z", "~tilde", "same-prefix"};
+  for (int i = 0; i < 4500; ++i) names.push_back("same-prefix-" + std::to_string((i * 7919) % 4500));
+  for (const std::string& name : names) TempDir::WriteFile(root_ + "/s/" + name, std::string(name.size() % 7, 'x'));
+  ASSERT_TRUE(dbfs_->MakeDirectories("/s/dir").ok());
+  names.push_back("dir");
+  ASSERT_EQ(::symlink(outside_.c_str(), (root_ + "/s/link").c_str()), 0);
+  ASSERT_EQ(::mkfifo((root_ + "/s/fifo").c_str(), 0644), 0);
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> expected;
+  for (const std::string& name : names) expected.push_back("/s/" + name);
+
+  auto listed = dbfs_->List("/s");
+  ASSERT_TRUE(listed.has_value()) << listed.status().ToString();
+  std::vector<std::string> listed_paths;
+  for (const DbfsFileInfo& info : *listed) listed_paths.push_back(info.path);
+  EXPECT_EQ(listed_paths, expected);
+
+  for (size_t batch : {size_t{1}, size_t{1000}, size_t{100000}}) {
+    auto listing = dbfs_->OpenListing("dbfs:/s/");
+    ASSERT_TRUE(listing.has_value()) << listing.status().ToString();
+    EXPECT_EQ((*listing)->prefix(), "/s/");
+    EXPECT_EQ(DrainListing(**listing, batch), expected) << "batch " << batch;
+    std::vector<DbfsListedEntry> out{DbfsListedEntry{}};
+    auto after_end = (*listing)->Next(10, out);
+    ASSERT_TRUE(after_end.has_value());
+    EXPECT_FALSE(*after_end);
+    EXPECT_TRUE(out.empty());
+  }
+
+  // Sizes, kinds and times agree with GetStatus.
+  auto listing = dbfs_->OpenListing("/s");
+  ASSERT_TRUE(listing.has_value());
+  std::vector<DbfsListedEntry> out;
+  ASSERT_TRUE((*listing)->Next(20, out).has_value());
+  ASSERT_FALSE(out.empty());
+  EXPECT_LE(out.size(), 20u);  // "fifo" and "link" are among the first 20 names but hidden
+  for (const DbfsListedEntry& e : out) {
+    auto status = dbfs_->GetStatus("/s/" + std::string(e.name));
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(e.is_dir, status->is_dir);
+    EXPECT_EQ(e.size, status->size);
+    EXPECT_EQ(e.modification_time_millis, status->modification_time_millis);
+  }
+  // Entries removed after the listing was opened are left out, or listed as they were when their stat had already
+  // run ahead; every entry still there is listed, in order.
+  for (int i = 0; i < 4500; i += 3) ::unlink((root_ + "/s/same-prefix-" + std::to_string(i)).c_str());
+  std::vector<std::string> rest = DrainListing(**listing, 777);
+  const std::string last_seen = "/s/" + std::string(out.back().name);
+  std::vector<std::string> after_first(std::upper_bound(expected.begin(), expected.end(), last_seen), expected.end());
+  EXPECT_TRUE(std::includes(after_first.begin(), after_first.end(), rest.begin(), rest.end()));
+  std::vector<std::string> still;
+  for (const std::string& path : after_first) {
+    if (fs::exists(fs::symlink_status(root_ + path))) still.push_back(path);
+  }
+  EXPECT_TRUE(std::includes(rest.begin(), rest.end(), still.begin(), still.end()));
+  EXPECT_LT(still.size(), after_first.size());
+
+  // A listing dropped half-way (requests still in flight) leaves the pooled ring usable for the next one.
+  {
+    auto dropped = dbfs_->OpenListing("/s");
+    ASSERT_TRUE(dropped.has_value());
+    std::vector<DbfsListedEntry> few;
+    ASSERT_TRUE((*dropped)->Next(5, few).has_value());
+  }
+  auto again = dbfs_->List("/s");
+  ASSERT_TRUE(again.has_value());
+  size_t first_still = 0;
+  for (const DbfsListedEntry& e : out) first_still += fs::exists(root_ + "/s/" + std::string(e.name)) ? 1 : 0;
+  EXPECT_EQ(again->size(), first_still + still.size());
+
+  // A file lists as itself (empty prefix, the name is its path); the root's prefix is "/"; errors as List.
+  auto file = dbfs_->OpenListing("/s/a");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_EQ((*file)->prefix(), "");
+  EXPECT_EQ(DrainListing(**file, 10), (std::vector<std::string>{"/s/a"}));
+  auto root = dbfs_->OpenListing("/");
+  ASSERT_TRUE(root.has_value());
+  EXPECT_EQ((*root)->prefix(), "/");
+  EXPECT_EQ(DrainListing(**root, 10), (std::vector<std::string>{"/s"}));
+  EXPECT_EQ(dbfs_->OpenListing("/missing").status().code(), ErrorCode::kResourceDoesNotExist);
+  EXPECT_EQ(dbfs_->OpenListing("/s/../x").status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(dbfs_->OpenListing("/s/link").status().code(), ErrorCode::kPermissionDenied);
+}
+
 TEST_F(DbfsFileSystemTest, LargeUploadIsByteExactAcrossWritebackKicks) {
   // Past several sync_file_range intervals, in uneven appends.
   auto upload = dbfs_->StartUpload();

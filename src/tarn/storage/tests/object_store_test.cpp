@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "tarn/storage/in_memory_object_store.hpp"
@@ -245,6 +248,116 @@ TEST(LocalObjectStoreTest, FilesLandUnderRootAndTempFilesAreHidden) {
   }
   EXPECT_EQ(files, 3);  // y.json, z.json and the planted temp file
 }
+
+// Entries of a directory, hidden ones included.
+std::vector<std::string> DirectoryEntries(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Both put-if-absent paths: the O_TMPFILE one (default) and the named temp file (forced, as on file systems without
+// O_TMPFILE).
+class LocalPutIfAbsentTest : public ::testing::TestWithParam<bool> {
+ protected:
+  std::unique_ptr<LocalObjectStore> Open() {
+    return LocalObjectStore::Create(dir_.path() + "/root", true, LocalObjectStoreOptions{.use_tmpfile = GetParam()})
+        .value();
+  }
+  TempDir dir_;
+};
+
+TEST_P(LocalPutIfAbsentTest, WinnerKeepsItsContentAndNoTempFileRemains) {
+  auto store = Open();
+  ASSERT_TRUE(store->PutIfAbsent("t/_delta_log/00.json", "first\n").ok());
+  Status lost = store->PutIfAbsent("t/_delta_log/00.json", "second, longer\n");
+  EXPECT_EQ(lost.code(), ErrorCode::kAlreadyExists) << lost.ToString();
+  EXPECT_EQ(store->Read("t/_delta_log/00.json").value(), "first\n");
+  ASSERT_TRUE(store->PutIfAbsent("t/_delta_log/01.json", "").ok());  // empty objects too
+  EXPECT_EQ(store->Read("t/_delta_log/01.json").value(), "");
+  EXPECT_EQ(DirectoryEntries(dir_.path() + "/root/t/_delta_log"), (std::vector<std::string>{"00.json", "01.json"}));
+  struct stat st;
+  ASSERT_EQ(::stat((dir_.path() + "/root/t/_delta_log/00.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST_P(LocalPutIfAbsentTest, ReadersSeeNoFileOrTheWholeFile) {
+  auto store = Open();
+  const std::string big(8 << 20, 'a');  // large enough that a partial file would be observable
+  std::atomic<bool> done{false};
+  std::atomic<int> partial{0};
+  std::atomic<int> complete{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (int i = 0; i < 4; ++i) {
+        auto read = store->Read("log/" + std::to_string(i) + ".json");
+        if (!read.has_value()) continue;
+        if (read->size() == big.size()) {
+          complete.fetch_add(1);
+        } else {
+          partial.fetch_add(1);
+        }
+      }
+    }
+  });
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->PutIfAbsent("log/" + std::to_string(i) + ".json", big).ok());
+  done.store(true);
+  reader.join();
+  EXPECT_EQ(partial.load(), 0);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(store->Read("log/" + std::to_string(i) + ".json").value(), big);
+}
+
+TEST_P(LocalPutIfAbsentTest, ConcurrentWritersFromManyThreadsHaveOneWinnerPerKey) {
+  auto store = Open();
+  constexpr int kThreads = 8;
+  constexpr int kKeys = 20;
+  std::vector<std::vector<int>> won(kKeys);
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kKeys; ++k) {
+        Status st = store->PutIfAbsent("log/" + std::to_string(k) + ".json", "writer " + std::to_string(t));
+        if (st.ok()) {
+          std::lock_guard lock(mu);
+          won[k].push_back(t);
+        } else {
+          EXPECT_EQ(st.code(), ErrorCode::kAlreadyExists) << st.ToString();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int k = 0; k < kKeys; ++k) {
+    ASSERT_EQ(won[k].size(), 1u) << "key " << k;
+    EXPECT_EQ(store->Read("log/" + std::to_string(k) + ".json").value(), "writer " + std::to_string(won[k][0]));
+  }
+  EXPECT_EQ(DirectoryEntries(dir_.path() + "/root/log").size(), static_cast<size_t>(kKeys));
+}
+
+TEST_P(LocalPutIfAbsentTest, SyncedWritesCreateAndReplaceWithoutTempFiles) {
+  auto store = Open();
+  ASSERT_TRUE(store->Write("t/_delta_log/10.checkpoint.parquet", "checkpoint v1").ok());  // new object
+  EXPECT_EQ(store->Read("t/_delta_log/10.checkpoint.parquet").value(), "checkpoint v1");
+  ASSERT_TRUE(store->Write("t/_delta_log/10.checkpoint.parquet", "v2").ok());  // replaced in place
+  EXPECT_EQ(store->Read("t/_delta_log/10.checkpoint.parquet").value(), "v2");
+  ASSERT_TRUE(store->Write("t/_delta_log/_last_checkpoint", "{}", WriteOptions{.sync = false}).ok());
+  ASSERT_TRUE(store->Write("t/_delta_log/_last_checkpoint", "{\"version\":10}", WriteOptions{.sync = false}).ok());
+  EXPECT_EQ(store->Read("t/_delta_log/_last_checkpoint").value(), "{\"version\":10}");
+  EXPECT_EQ(DirectoryEntries(dir_.path() + "/root/t/_delta_log"),
+            (std::vector<std::string>{"10.checkpoint.parquet", "_last_checkpoint"}));
+  // A synced write where a directory has the name fails without side effects.
+  std::filesystem::create_directories(dir_.path() + "/root/t/dir");
+  EXPECT_FALSE(store->Write("t/dir", "x").ok());
+  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/root/t/dir"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, LocalPutIfAbsentTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Tmpfile") : std::string("NamedTemp");
+                         });
 
 TEST(LocalObjectStoreTest, ReportsModificationTime) {
   TempDir dir;
