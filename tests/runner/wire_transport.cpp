@@ -18,6 +18,7 @@
 
 #include "tarn/catalog/catalog.hpp"
 #include "tarn/engine/database.hpp"
+#include "tarn/engine/nested_text.hpp"
 #include "tarn/identity/token_service.hpp"
 #include "tarn/identity/user_store.hpp"
 #include "tarn/meta/sqlite_meta_store.hpp"
@@ -236,31 +237,6 @@ std::string NormalizeBc(std::string_view text) {
   return std::string(value.substr(0, space)) + " (BC)" + std::string(value.substr(space));
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
-bool IsNullWord(std::string_view text) {
-  return text.size() == 4 && (text[0] | 0x20) == 'n' && (text[1] | 0x20) == 'u' && (text[2] | 0x20) == 'l' &&
-         (text[3] | 0x20) == 'l';
-}
-
-// DuckDB quotes an element of a nested value when it could not be read back unambiguously (the engine's rule).
-void AppendDuckNestedText(std::string& out, std::string_view text) {
-  bool quote = text.empty() || IsNullWord(text) || IsSpace(text.front()) || IsSpace(text.back());
-  for (char c : text) {
-    if (std::strchr(",'\"[](){}:=", c) != nullptr && c != '\0') quote = true;
-  }
-  if (!quote) {
-    out += text;
-    return;
-  }
-  out += '\'';
-  for (char c : text) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '\'';
-}
-
 // Parses the PostgreSQL array literal at text[pos] ('{' ... '}') and appends it in DuckDB's list form. Returns
 // false on malformed input.
 bool AppendArray(std::string_view text, size_t& pos, unsigned int element_oid, std::string& out) {
@@ -287,15 +263,15 @@ bool AppendArray(std::string_view text, size_t& pos, unsigned int element_oid, s
       }
       if (pos >= text.size()) return false;
       pos++;
-      AppendDuckNestedText(out, NormalizeWireValue(element_oid, element));
+      engine::AppendDuckNestedText(out, NormalizeWireValue(element_oid, element));
     } else {
       size_t start = pos;
       while (pos < text.size() && text[pos] != ',' && text[pos] != '}') pos++;
       std::string_view element = text.substr(start, pos - start);
-      if (IsNullWord(element)) {
+      if (engine::EqualsNullIgnoreCase(element)) {
         out += "NULL";
       } else {
-        AppendDuckNestedText(out, NormalizeWireValue(element_oid, element));
+        engine::AppendDuckNestedText(out, NormalizeWireValue(element_oid, element));
       }
     }
     if (pos >= text.size()) return false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Formats values held in DuckDB vectors as DuckDB-CLI (VARCHAR cast) or PostgreSQL text output.
 #include "tarn/engine/detail/value_format.hpp"
+#include "tarn/engine/nested_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -190,28 +191,6 @@ uint32_t EnumIndexAt(duckdb_vector vector, const LogicalType& type, idx_t row) {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
-bool EqualsNullIgnoreCase(std::string_view text) {
-  return text.size() == 4 && (text[0] == 'n' || text[0] == 'N') && (text[1] == 'u' || text[1] == 'U') &&
-         (text[2] == 'l' || text[2] == 'L') && (text[3] == 'l' || text[3] == 'L');
-}
-
-// DuckDB's VARCHAR cast of nested values quotes an element when it could not be read back unambiguously.
-void AppendDuckNestedText(std::string& out, std::string_view text) {
-  bool quote = text.empty() || EqualsNullIgnoreCase(text) || IsSpace(text.front()) || IsSpace(text.back());
-  for (char c : text) {
-    if (std::strchr(",'\"[](){}:=", c) != nullptr && c != '\0') quote = true;
-  }
-  if (!quote) {
-    out += text;
-    return;
-  }
-  out += '\'';
-  for (char c : text) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '\'';
-}
 
 void AppendPgArrayElement(std::string& out, std::string_view text) {
   bool quote = text.empty() || EqualsNullIgnoreCase(text);
@@ -646,3 +625,29 @@ void AppendValue(duckdb_vector vector, const LogicalType& type, idx_t row, Value
 }
 
 }  // namespace tarn::engine::detail
+
+namespace tarn::engine {
+
+bool EqualsNullIgnoreCase(std::string_view text) {
+  return text.size() == 4 && (text[0] == 'n' || text[0] == 'N') && (text[1] == 'u' || text[1] == 'U') &&
+         (text[2] == 'l' || text[2] == 'L') && (text[3] == 'l' || text[3] == 'L');
+}
+
+void AppendDuckNestedText(std::string& out, std::string_view text) {
+  bool quote = text.empty() || EqualsNullIgnoreCase(text) || detail::IsSpace(text.front()) || detail::IsSpace(text.back());
+  for (char c : text) {
+    if (std::strchr(",'\"[](){}:=", c) != nullptr && c != '\0') quote = true;
+  }
+  if (!quote) {
+    out += text;
+    return;
+  }
+  out += '\'';
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
+}
+
+}  // namespace tarn::engine

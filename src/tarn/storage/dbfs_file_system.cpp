@@ -261,10 +261,10 @@ uint64_t NameKey(std::string_view name) {
   return key;
 }
 
-// Reads the names of an open directory (without ".", ".." and reserved names) into `scratch`, sorted bytewise.
-Status ReadSortedNames(int dir_fd, std::string_view path, ListingScratch& scratch) {
-  scratch.text.clear();
-  scratch.names.clear();
+// Calls `on_name` (returning Status) for each name in an open directory, without ".", ".." and reserved names,
+// in directory order; stops at the first error.
+template <typename OnName>
+Status ForEachDirectoryName(int dir_fd, std::string_view path, OnName&& on_name) {
   int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (copy < 0) return IoError(errno, "open directory", path);
   DIR* dir = ::fdopendir(copy);
@@ -273,18 +273,30 @@ Status ReadSortedNames(int dir_fd, std::string_view path, ListingScratch& scratc
     ::close(copy);
     return IoError(err, "opendir", path);
   }
+  Status status = Status::OK();
   while (struct dirent* entry = ::readdir(dir)) {
     std::string_view name = entry->d_name;
     if (name == "." || name == ".." || name.starts_with(kReservedPrefix)) continue;
+    status = on_name(name);
+    if (!status.ok()) break;
+  }
+  ::closedir(dir);
+  return status;
+}
+
+// Reads the names of an open directory (without ".", ".." and reserved names) into `scratch`, sorted bytewise.
+Status ReadSortedNames(int dir_fd, std::string_view path, ListingScratch& scratch) {
+  scratch.text.clear();
+  scratch.names.clear();
+  TARN_RETURN_IF_ERROR(ForEachDirectoryName(dir_fd, path, [&](std::string_view name) -> Status {
     if (scratch.text.size() + name.size() + 1 > std::numeric_limits<uint32_t>::max()) {
-      ::closedir(dir);
       return Error(ErrorCode::kIoError, "directory {} has too many entries to list", path);
     }
     scratch.names.push_back(
         SortedName{NameKey(name), static_cast<uint32_t>(scratch.text.size()), static_cast<uint32_t>(name.size())});
     scratch.text.append(name.data(), name.size() + 1);  // with its NUL
-  }
-  ::closedir(dir);
+    return Status::OK();
+  }));
   const char* text = scratch.text.data();
   std::sort(scratch.names.begin(), scratch.names.end(), [text](const SortedName& a, const SortedName& b) {
     if (a.key != b.key) return a.key < b.key;
@@ -494,21 +506,11 @@ class ListingImpl final : public DbfsListing {
 
 // The names in an open directory, without ".", ".." and reserved names.
 Result<std::vector<std::string>> ReadDirectoryNames(int dir_fd, std::string_view path) {
-  int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (copy < 0) return IoError(errno, "open directory", path);
-  DIR* dir = ::fdopendir(copy);
-  if (dir == nullptr) {
-    int err = errno;
-    ::close(copy);
-    return IoError(err, "opendir", path);
-  }
   std::vector<std::string> names;
-  while (struct dirent* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name == "." || name == ".." || name.starts_with(kReservedPrefix)) continue;
+  TARN_RETURN_IF_ERROR(ForEachDirectoryName(dir_fd, path, [&](std::string_view name) {
     names.emplace_back(name);
-  }
-  ::closedir(dir);
+    return Status::OK();
+  }));
   std::sort(names.begin(), names.end());
   return names;
 }
