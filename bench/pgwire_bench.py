@@ -3,7 +3,7 @@
 """PostgreSQL-wire throughput and latency: Tarn vs a PostgreSQL 15 started here, same data, side by side in one run.
 
 1M rows (int, 32-char md5 text, double) in both servers (Tarn: a Delta table in the catalog, PostgreSQL: a heap table
-with a primary key). Measured on each server, median of REPEATS runs after a warm-up:
+with a primary key). Median of REPEATS runs per server after a warm-up, the two servers taking turns run by run:
   copy      psql `COPY (SELECT i, t, d FROM bench_1m) TO STDOUT` > /dev/null
   fetchall  psycopg2 `SELECT i, t, d FROM bench_1m` + fetchall() (client-side result)
   stream    psycopg2 named (server-side) cursor, DECLARE/FETCH 10,000 rows at a time, rows/s
@@ -78,7 +78,8 @@ class Server:
         return conn
 
 
-def measure(srv, setup_sql):
+def prepare(srv, setup_sql):
+    """Loads the data into `srv` and returns its figures as (label, fn, kind) with fn one measurement."""
     args = []
     for statement in setup_sql:
         args += ["-c", statement]
@@ -128,24 +129,45 @@ def measure(srv, setup_sql):
         m = re.search(r"tps = ([0-9.]+)", out)
         return float(m.group(1))
 
-    results = {}
+    figures = []
     for label, fn, kind in (("copy", copy_out, "time"), ("fetchall", fetchall, "time"), ("stream", stream, "rows"),
                             ("select1", select1, "rate"), ("pk", pk, "rate"), ("pk_prep", pk_prep, "tps")):
         if ONLY and label not in ONLY:
             continue
-        if kind == "time":
-            fn()  # warm-up
-            results[label] = statistics.median(timed(fn) for _ in range(REPEATS))
-        elif kind == "rows":
+        figures.append((label, fn, kind))
+    return conn, figures
+
+
+def warm_up(fn, kind):
+    for _ in range(20 if kind == "rate" else 1):
+        if kind != "tps":
             fn()
-            results[label] = ROWS / statistics.median(timed(fn) for _ in range(REPEATS))
-        elif kind == "rate":
-            for _ in range(20):
-                fn()
-            results[label] = statistics.median(rate(fn) for _ in range(REPEATS))
-        else:
-            results[label] = statistics.median(fn() for _ in range(REPEATS))
-    conn.close()
+
+
+def sample(fn, kind):
+    if kind in ("time", "rows"):
+        return timed(fn)
+    if kind == "rate":
+        return rate(fn)
+    return fn()
+
+
+def measure_alternated(servers):
+    """Runs each figure REPEATS times per server, the servers taking turns (first one first on odd rounds, the other
+    on even rounds), so that drift of the machine (page cache, frequency, load) hits both alike. Returns one dict of
+    medians per server."""
+    results = [{} for _ in servers]
+    for i, (label, _, kind) in enumerate(servers[0][1]):
+        samples = [[] for _ in servers]
+        for _, figs in servers:
+            warm_up(figs[i][1], kind)
+        for r in range(REPEATS):
+            order = range(len(servers)) if r % 2 == 0 else reversed(range(len(servers)))
+            for s in order:
+                samples[s].append(sample(servers[s][1][i][1], kind))
+        for s in range(len(servers)):
+            m = statistics.median(samples[s])
+            results[s][label] = ROWS / m if kind == "rows" else m
     return results
 
 
@@ -190,12 +212,15 @@ def main():
         pg_srv = Server("PostgreSQL 15", "127.0.0.1", pg_port, "lake", "lakepw", "lakedb")
         tarn_srv = Server("Tarn", "127.0.0.1", sql_port, "token", token, "main")
         print(f"load average before: {os.getloadavg()[0]:.2f}; {ROWS:,} rows; median of {REPEATS}", flush=True)
-        pg = measure(pg_srv, ["DROP TABLE IF EXISTS bench_1m", "CREATE TABLE bench_1m AS SELECT i::int4 AS i, "
-                             f"md5(i::text) AS t, random() AS d FROM generate_series(1, {ROWS}) i",
-                             "ALTER TABLE bench_1m ADD PRIMARY KEY (i)", "VACUUM ANALYZE bench_1m"])
+        pg_conn, pg_figs = prepare(pg_srv, ["DROP TABLE IF EXISTS bench_1m", "CREATE TABLE bench_1m AS SELECT "
+                                   f"i::int4 AS i, md5(i::text) AS t, random() AS d FROM generate_series(1, {ROWS}) i",
+                                   "ALTER TABLE bench_1m ADD PRIMARY KEY (i)", "VACUUM ANALYZE bench_1m"])
+        tn_conn, tn_figs = prepare(tarn_srv, ["CREATE TABLE bench_1m AS SELECT i::INTEGER AS i, md5(i::VARCHAR) AS t, "
+                                   f"random() AS d FROM range(1, {ROWS + 1}) r(i)"])
+        pg, tn = measure_alternated([(pg_srv, pg_figs), (tarn_srv, tn_figs)])
+        pg_conn.close()
+        tn_conn.close()
         print("PostgreSQL 15: " + ", ".join(f"{k} {fmt(k, v)}" for k, v in pg.items()), flush=True)
-        tn = measure(tarn_srv, ["CREATE TABLE bench_1m AS SELECT i::INTEGER AS i, md5(i::VARCHAR) AS t, "
-                               f"random() AS d FROM range(1, {ROWS + 1}) r(i)"])
         print("Tarn (Delta table): " + ", ".join(f"{k} {fmt(k, v)}" for k, v in tn.items()), flush=True)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         print(f"{'figure':10} {'PostgreSQL 15':>16} {'Tarn':>16}  Tarn/PG")
