@@ -7,6 +7,11 @@
 // Usage: delta_commit_bench [COMMITS_PER_DIR] [OUTPUT_FILE] [DIR...] (default 10000 commits; default dirs: $TMPDIR or
 // /tmp, /dev/shm). TARN_BENCH_MODES=none,inline,background picks the modes; TARN_BENCH_PRIMITIVE_ROUNDS (default 9,
 // 0 = skip) the rounds of the side-by-side comparison; TARN_BENCH_NAMED_TEMP=1 commits without O_TMPFILE.
+// Built as delta_commit_bench_engine (TARN_BENCH_ENGINE) it also has mode "production": the engine's process-wide
+// background DeltaCheckpointer with the real Parquet checkpoint writer, as DeltaWriter and the SQL paths commit (the
+// default modes there are none,production), and it first times whole Parquet checkpoints (content + file + fsync +
+// _last_checkpoint) of tables with TARN_BENCH_CHECKPOINT_FILES files (default 5000,10000,100000; "" = skip).
+// TARN_BENCH_IDLE_RATIO sets DeltaCheckpointerOptions::idle_ratio (default 1.0 as in production; 0 = back to back).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,17 +37,34 @@
 #include "tarn/delta/tests/json_checkpoint_files.hpp"
 #include "tarn/delta/transaction.hpp"
 #include "tarn/storage/local_object_store.hpp"
+#ifdef TARN_BENCH_ENGINE
+#include "tarn/delta/table_properties.hpp"
+#include "tarn/engine/database.hpp"
+#include "tarn/engine/delta_checkpoint_reader.hpp"
+#include "tarn/engine/delta_checkpoint_writer.hpp"
+#include "tarn/engine/delta_checkpointer.hpp"
+#endif
 
 namespace {
 
 constexpr int kPrimitiveOps = 100;
 constexpr int kWindow = 1000;
 
-enum class Mode { kNone, kInline, kBackground };
+enum class Mode { kNone, kInline, kBackground, kProduction };
 const char* ModeName(Mode mode) {
-  return mode == Mode::kNone ? "no checkpoints" : mode == Mode::kInline ? "checkpoint every 10, inline after the commit"
-                                                                          : "checkpoint every 10, in a background thread";
+  switch (mode) {
+    case Mode::kNone: return "no checkpoints";
+    case Mode::kInline: return "checkpoint every 10, inline after the commit";
+    case Mode::kBackground: return "checkpoint every 10, in a background thread";
+    case Mode::kProduction:
+      return "production: engine DeltaCheckpointer (coalescing, Parquet checkpoints), interval 10";
+  }
+  return "";
 }
+
+#ifdef TARN_BENCH_ENGINE
+std::unique_ptr<tarn::engine::Database> g_database;
+#endif
 
 std::string g_report;
 
@@ -212,8 +234,28 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
   tarn::delta::testing::JsonCheckpointWriter writer;  // stand-in for the engine's Parquet checkpoint writer
   tarn::delta::testing::JsonCheckpointReader reader;
   tarn::delta::TableOptions options;
-  if (mode != Mode::kNone) options.checkpoint_writer = &writer;
+  if (mode == Mode::kInline || mode == Mode::kBackground) options.checkpoint_writer = &writer;
   options.checkpoint_reader = &reader;
+#ifdef TARN_BENCH_ENGINE
+  // Production: what DeltaWriter sets up (Parquet reader and writer, the background checkpointer).
+  tarn::engine::DuckCheckpointReader duck_reader(*g_database);
+  tarn::engine::DuckCheckpointWriter duck_writer(*g_database);
+  std::mutex versions_mu;
+  std::vector<int64_t> checkpoint_versions;
+  std::unique_ptr<tarn::engine::DeltaCheckpointer> checkpointer;
+  if (mode == Mode::kProduction) {
+    options.checkpoint_reader = &duck_reader;
+    tarn::engine::DeltaCheckpointerOptions checkpointer_options;
+    checkpointer_options.on_checkpoint = [&](const std::string&, const tarn::delta::CheckpointResult& result) {
+      std::lock_guard lock(versions_mu);
+      checkpoint_versions.push_back(result.version);
+    };
+    // TARN_BENCH_IDLE_RATIO overrides the checkpointer's rest between checkpoints (default: the production 1.0).
+    if (const char* ratio = std::getenv("TARN_BENCH_IDLE_RATIO")) checkpointer_options.idle_ratio = std::atof(ratio);
+    checkpointer = std::make_unique<tarn::engine::DeltaCheckpointer>(duck_writer, checkpointer_options);
+    options.post_commit_scheduler = checkpointer.get();
+  }
+#endif
   auto executor = background ? std::make_unique<BackgroundExecutor>() : nullptr;
   if (executor) options.post_commit_executor = [&executor](std::function<void()> task) { executor->Submit(std::move(task)); };
   tarn::delta::DeltaTable table(**store, "t", options);
@@ -304,9 +346,96 @@ int RunDir(const std::string& base_dir, int commits, Mode mode) {
                 measured > 0 ? static_cast<double>(process_cpu) / 1e3 / measured : 0.0);
   line += tail;
   executor.reset();
+#ifdef TARN_BENCH_ENGINE
+  if (checkpointer) {
+    int64_t drain_start = tarn::MonotonicNanos();
+    checkpointer->Drain();
+    double drain_ms = static_cast<double>(tarn::MonotonicNanos() - drain_start) / 1e6;
+    auto stats = checkpointer->stats();
+    std::vector<int64_t> versions;
+    {
+      std::lock_guard lock(versions_mu);
+      versions = checkpoint_versions;
+    }
+    std::vector<double> gaps;
+    for (size_t k = 1; k < versions.size(); ++k) gaps.push_back(static_cast<double>(versions[k] - versions[k - 1]));
+    char more[400];
+    std::snprintf(more, sizeof(more),
+                  "  production checkpointer: %lld Parquet checkpoints written (%lld failed), versions %lld..%lld, "
+                  "spacing min %.0f / median %.0f / max %.0f versions; drain after the last commit %.0f ms\n",
+                  static_cast<long long>(stats.checkpoints_written), static_cast<long long>(stats.checkpoints_failed),
+                  versions.empty() ? -1LL : static_cast<long long>(versions.front()),
+                  versions.empty() ? -1LL : static_cast<long long>(versions.back()),
+                  gaps.empty() ? 0.0 : *std::min_element(gaps.begin(), gaps.end()), Median(gaps),
+                  gaps.empty() ? 0.0 : *std::max_element(gaps.begin(), gaps.end()), drain_ms);
+    line += more;
+    std::string list = "  checkpoint versions:";
+    for (int64_t v : versions) list += " " + std::to_string(v);
+    line += list + "\n";
+    checkpointer.reset();
+  }
+#endif
   Emit(line);
   return 0;
 }
+
+#ifdef TARN_BENCH_ENGINE
+// Whole checkpoints of tables with `files` files, as the checkpointer writes them (delta::WriteCheckpoint: content
+// from the snapshot, DuckCheckpointWriter's Parquet file with fsync + rename, _last_checkpoint), median of 3 each.
+void TimeCheckpoints(const std::string& base_dir, const std::vector<int>& file_counts) {
+  for (int files : file_counts) {
+    std::string dir = base_dir + "/tarn-checkpoint-bench-" + std::to_string(::getpid()) + "-" + std::to_string(files);
+    RemoveAtExit(dir);
+    std::filesystem::create_directories(dir);
+    auto store = tarn::storage::LocalObjectStore::Create(dir, false).value();
+    tarn::engine::DuckCheckpointReader reader(*g_database);
+    tarn::engine::DuckCheckpointWriter writer(*g_database);
+    tarn::delta::TableOptions options;
+    options.checkpoint_reader = &reader;
+    tarn::delta::DeltaTable table(*store, "", options);
+    tarn::delta::CreateTableRequest request;
+    request.schema = tarn::delta::ParseSchema(
+                         R"({"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},)"
+                         R"({"name":"name","type":"string","nullable":true,"metadata":{}}]})")
+                         .value();
+    if (!table.Create(request).has_value()) return;
+    auto txn = table.StartTransaction().value();
+    for (int i = 0; i < files; ++i) {
+      tarn::delta::AddAction add;
+      add.path = "part-" + std::to_string(i) + "-c000.snappy.parquet";
+      add.size = 1024;
+      add.modification_time = tarn::NowMillis();
+      add.stats = R"({"numRecords":10,"minValues":{"id":1,"name":"a"},"maxValues":{"id":10,"name":"z"},"nullCount":{"id":0,"name":0}})";
+      txn->AddFile(std::move(add));
+    }
+    auto committed = txn->Commit();
+    if (!committed.has_value() || committed->snapshot == nullptr) return;
+    std::vector<double> total_ms;
+    std::vector<double> content_ms;
+    int64_t bytes = 0;
+    for (int run = 0; run < 3; ++run) {
+      int64_t start = tarn::MonotonicNanos();
+      auto content = tarn::delta::BuildCheckpointContent(*committed->snapshot, {});
+      content_ms.push_back(static_cast<double>(tarn::MonotonicNanos() - start) / 1e6);
+      start = tarn::MonotonicNanos();
+      auto result = tarn::delta::WriteCheckpoint(*store, "", *committed->snapshot, writer, {});
+      total_ms.push_back(static_cast<double>(tarn::MonotonicNanos() - start) / 1e6);
+      if (!result.has_value()) {
+        std::fprintf(stderr, "checkpoint failed: %s\n", result.status().ToString().c_str());
+        return;
+      }
+      bytes = result->size_in_bytes;
+    }
+    char line[300];
+    std::snprintf(line, sizeof(line),
+                  "Parquet checkpoint of %d files (%s): whole checkpoint median %.1f ms (%.2f us per file, %.2f MB), "
+                  "of which building the content from the snapshot %.1f ms\n",
+                  files, base_dir.c_str(), Median(total_ms), 1e3 * Median(total_ms) / files,
+                  static_cast<double>(bytes) / 1e6, Median(content_ms));
+    Emit(line);
+  }
+}
+#endif
 
 }  // namespace
 
@@ -314,10 +443,30 @@ int main(int argc, char** argv) {
   tarn::Log::SetLevel(tarn::LogLevel::kWarn);
   int commits = argc > 1 ? std::max(1, std::atoi(argv[1])) : 10000;
   std::vector<Mode> modes;
-  std::string mode_list = std::getenv("TARN_BENCH_MODES") ? std::getenv("TARN_BENCH_MODES") : "none,inline,background";
+#ifdef TARN_BENCH_ENGINE
+  const char* default_modes = "none,production";
+  g_database = tarn::engine::Database::Open({}).value();
+#else
+  const char* default_modes = "none,inline,background";
+#endif
+  std::string mode_list = std::getenv("TARN_BENCH_MODES") ? std::getenv("TARN_BENCH_MODES") : default_modes;
   if (mode_list.find("none") != std::string::npos) modes.push_back(Mode::kNone);
   if (mode_list.find("inline") != std::string::npos) modes.push_back(Mode::kInline);
   if (mode_list.find("background") != std::string::npos) modes.push_back(Mode::kBackground);
+#ifdef TARN_BENCH_ENGINE
+  if (mode_list.find("production") != std::string::npos) modes.push_back(Mode::kProduction);
+  std::vector<int> checkpoint_files;
+  {
+    std::string list = std::getenv("TARN_BENCH_CHECKPOINT_FILES") ? std::getenv("TARN_BENCH_CHECKPOINT_FILES")
+                                                                   : "5000,10000,100000";
+    for (size_t pos = 0; pos < list.size();) {
+      size_t comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      if (comma > pos) checkpoint_files.push_back(std::atoi(list.substr(pos, comma - pos).c_str()));
+      pos = comma + 1;
+    }
+  }
+#endif
   std::string output = argc > 2 ? argv[2] : "";
   std::vector<std::string> dirs;
   for (int i = 3; i < argc; ++i) dirs.emplace_back(argv[i]);
@@ -330,6 +479,9 @@ int main(int argc, char** argv) {
   for (const std::string& dir : dirs) {
     // Same payload size as a small-append commit of the runs below (measured there as ~600-700 bytes).
     if (rounds > 0) ComparePrimitives(dir, 650, rounds);
+#ifdef TARN_BENCH_ENGINE
+    TimeCheckpoints(dir, checkpoint_files);
+#endif
     for (Mode mode : modes) {
       if (RunDir(dir, commits, mode) != 0) return 1;
     }

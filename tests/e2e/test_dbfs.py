@@ -189,7 +189,7 @@ def test_files_api_ranges_and_directories(tarn, tmp_path):
     assert api(tarn, "GET", "get-status", query="path=dbfs:/Volumes/main/default/vol/sub")[1]["is_dir"] is True
 
 
-def test_200mb_streaming_files_api(tarn, tmp_path):
+def test_200mb_streaming_files_api(tarn, cli, tmp_path):
     src = tmp_path / "big.bin"
     digest = make_random_file(src, BIG)
     url = f"{tarn.url}/api/2.0/fs/files/Volumes/main/default/vol/big.bin"
@@ -201,6 +201,27 @@ def test_200mb_streaming_files_api(tarn, tmp_path):
     assert sha256_file(dst) == digest
     status, info, _ = api(tarn, "GET", "get-status", query="path=/Volumes/main/default/vol/big.bin")
     assert info["file_size"] == BIG
+
+    # Tarn's own client: sendfile(2) upload and splice(2) download over plain http, byte-exact.
+    remote = "dbfs:/Volumes/main/default/vol/cli-big.bin"
+    r = cli("--debug", "fs", "cp", str(src), remote)
+    assert r.returncode == 0, r.stderr
+    assert "sendfile" in r.stderr
+    stored = os.path.join(tarn.data_dir, "dbfs", "Volumes", "main", "default", "vol", "cli-big.bin")
+    assert sha256_file(stored) == digest
+    back = tmp_path / "cli-big.out"
+    r = cli("--debug", "fs", "cp", remote, str(back))
+    assert r.returncode == 0, r.stderr
+    assert "splice into the file" in r.stderr
+    assert sha256_file(back) == digest
+    # With a proxy variable set the client uses libcurl instead (no_proxy=* keeps libcurl itself direct): same bytes.
+    proxied = {"http_proxy": "http://127.0.0.1:9", "no_proxy": "*"}
+    back2 = tmp_path / "cli-big-libcurl.out"
+    r = cli("--debug", "fs", "cp", remote, str(back2), env=proxied)
+    assert r.returncode == 0, r.stderr
+    assert "splice into the file" not in r.stderr
+    assert sha256_file(back2) == digest
+    assert not [p for p in os.listdir(tmp_path) if ".tarn-part-" in p]
 
 
 def test_200mb_by_blocks_and_read_slices(tarn, tmp_path):

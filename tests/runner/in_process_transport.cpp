@@ -65,7 +65,9 @@ class CatalogTransport : public Transport {
     TARN_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(*store_, {dir_ + "/dbfs", nullptr}));
     TARN_ASSIGN_OR_RETURN(database_, engine::Database::Open({}));
     TARN_ASSIGN_OR_RETURN(warehouse_, sql::Warehouse::Open(*database_, *catalog_));
-    TARN_ASSIGN_OR_RETURN(session_, warehouse_->NewSession());
+    sql::SessionOptions options;
+    options.user = "sqllogictest";  // the wire transport's login user (current_user answers alike)
+    TARN_ASSIGN_OR_RETURN(session_, warehouse_->NewSession(options));
     return Status::OK();
   }
 

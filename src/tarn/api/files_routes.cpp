@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "tarn/api/detail/byte_range.hpp"
 #include "tarn/api/detail/json_body.hpp"
 #include "tarn/base/crypto.hpp"
 
@@ -84,16 +85,10 @@ std::optional<int64_t> ParseNonNegative(std::string_view text) {
   return value;
 }
 
-// A byte range [first, last] of a file of known size.
-struct ByteRange {
-  int64_t first = 0;
-  int64_t last = 0;
-};
+}  // namespace
 
-enum class RangeKind { kNone, kSatisfiable, kUnsatisfiable };
+namespace detail {
 
-// Parses a single-range `Range: bytes=...` header (RFC 9110 §14.1.2). Anything else (several ranges, other units,
-// bad syntax) is ignored, which means the whole file is sent.
 RangeKind ParseRange(std::optional<std::string_view> header, int64_t size, ByteRange& range) {
   if (!header) return RangeKind::kNone;
   std::string_view spec = *header;
@@ -127,6 +122,14 @@ RangeKind ParseRange(std::optional<std::string_view> header, int64_t size, ByteR
   range.last = last;
   return RangeKind::kSatisfiable;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::ByteRange;
+using detail::ParseRange;
+using detail::RangeKind;
 
 void SetFileHeaders(http::Response& response, const DbfsFileReader& reader) {
   response.SetHeader("Content-Type", "application/octet-stream");

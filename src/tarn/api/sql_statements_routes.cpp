@@ -171,6 +171,7 @@ Result<StatementRequest> ParseExecute(const http::Request& request, ExecuteOptio
     return Error(ErrorCode::kInvalidParameterValue, "byte_limit must not be negative, got {}.", *out.byte_limit);
   }
   out.owner_id = request.user_id;
+  out.owner_name = request.user_name;
   return out;
 }
 

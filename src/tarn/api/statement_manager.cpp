@@ -270,6 +270,7 @@ struct StatementManager::Shared {
     sql::SessionOptions session_options;
     if (!entry->request.catalog.empty()) session_options.catalog = entry->request.catalog;
     if (!entry->request.schema.empty()) session_options.schema = entry->request.schema;
+    session_options.user = entry->request.owner_name;
     auto session = warehouse.NewSession(session_options);
     if (!session.has_value()) {
       Finish(*entry, StatementState::kFailed, session.status());

@@ -47,6 +47,7 @@ struct StatementRequest {
   std::optional<int64_t> row_limit;   // keep at most this many rows (truncated = true when more existed)
   std::optional<int64_t> byte_limit;  // keep rows while their text size stays within this (truncated likewise)
   int64_t owner_id = 0;               // only this user sees the statement
+  std::string owner_name;             // its user name: what current_user returns
 };
 
 /// One result column with its Databricks type description.

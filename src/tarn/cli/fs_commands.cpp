@@ -235,21 +235,12 @@ Status UploadLocalFile(RestClient& client, const std::string& local, const std::
   TARN_ASSIGN_OR_RETURN(FilePtr file, OpenLocal(local, "rb"));
   ProgressBar bar(err, BaseName(local), size, options.progress);
   if (IsVolumesPath(remote)) {
-    ::posix_fadvise(::fileno(file.get()), 0, 0, POSIX_FADV_SEQUENTIAL);  // larger read-ahead for a cold file
-    bool read_failed = false;
-    BodySource source = [&](char* buffer, size_t capacity) -> int64_t {
-      size_t n = std::fread(buffer, 1, capacity, file.get());
-      if (n == 0 && std::ferror(file.get())) {
-        read_failed = true;
-        return -1;
-      }
-      return static_cast<int64_t>(n);
-    };
+    // One streamed PUT of the file (sendfile(2) over plain http, see RestClient::PutFile).
+    int fd = ::fileno(file.get());
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);  // larger read-ahead for a cold file
     ProgressCallback progress = [&](int64_t done, int64_t) { bar.Update(done); };
-    auto answer = client.PutStream(kFilesApi + EncodeUrlPath(remote), {{"overwrite", overwrite ? "true" : "false"}},
-                                   source, size, progress);
-    if (read_failed) return Error(ErrorCode::kIoError, "reading {} failed", local);
-    return answer.status();
+    return client.PutFile(kFilesApi + EncodeUrlPath(remote), {{"overwrite", overwrite ? "true" : "false"}}, fd, size,
+                          local, progress).status();
   }
   std::string buffer;
   auto read_block = [&]() -> Result<std::string> {
@@ -305,9 +296,20 @@ Status DownloadToLocal(RestClient& client, const RemoteEntry& entry, const std::
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
   std::string temp = local + ".tarn-part-" + RandomHex(4);
   Status status;
-  {
-    // Large files bypass the page cache (O_DIRECT through an aligned buffer) where the file system allows it.
-    constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+  if (IsVolumesPath(entry.path)) {
+    // One Files API GET straight into the file (splice(2) over plain http, see RestClient::GetToFile).
+    int fd = ::open(temp.c_str(), kFlags, 0644);
+    if (fd < 0) return Error(ErrorCode::kIoError, "cannot open {}: {}", temp, std::strerror(errno));
+    ProgressBar bar(err, BaseName(entry.path), entry.size, options.progress);
+    ProgressCallback progress = [&](int64_t done, int64_t) { bar.Update(done); };
+    status = client.GetToFile(kFilesApi + EncodeUrlPath(entry.path), {}, fd, temp, progress).status();
+    if (::close(fd) != 0 && status.ok()) {
+      status = Error(ErrorCode::kIoError, "writing {} failed: {}", temp, std::strerror(errno));
+    }
+  } else {
+    // DBFS reads of 1 MiB: large files bypass the page cache (O_DIRECT through an aligned buffer) where the file
+    // system allows it.
     bool direct = false;
     int fd = entry.size >= kDirectWriteMinBytes ? storage::OpenMaybeDirect(AT_FDCWD, temp.c_str(), kFlags, 0644, direct)
                                                 : ::open(temp.c_str(), kFlags, 0644);

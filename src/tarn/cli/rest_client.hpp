@@ -59,6 +59,18 @@ class RestClient {
   Status GetStream(std::string_view path, const QueryParams& query, const BodySink& sink,
                    const ProgressCallback& progress = {});
 
+  /// Downloads the 2xx body of GET `path` into `fd` (a new, empty file open for writing without O_DIRECT; `what`
+  /// names it in errors) and returns the byte count. Over plain http (no proxy configured) the body moves from the
+  /// socket into the file with splice(2), so it never passes through user space; https hosts, proxies, and answers
+  /// without a Content-Length go through libcurl, writing with O_DIRECT where the file system allows. A body
+  /// shorter than its Content-Length is a kConnectionFailure; errors otherwise as for GetStream.
+  Result<int64_t> GetToFile(std::string_view path, const QueryParams& query, int fd, std::string_view what,
+                            const ProgressCallback& progress = {});
+  /// PUTs the first `size` bytes of the file `fd` (read from offset 0) like PutStream and returns the answer's
+  /// body. Over plain http (no proxy) the body is sent with sendfile(2); otherwise through libcurl.
+  Result<std::string> PutFile(std::string_view path, const QueryParams& query, int fd, int64_t size,
+                              std::string_view what, const ProgressCallback& progress = {});
+
   const RestClientOptions& options() const { return options_; }
 
  private:

@@ -468,6 +468,9 @@ class ReplayState final : public ActionVisitor {
   // Percent-decodes a log path into path_buffer_ and maps file: URIs (and absolute paths under the table root) to
   // their canonical form, so that file:/t/a, file:///t/a and /t/a are one file.
   Status Canonicalize(std::string_view raw) {
+    if (raw.find('\0') != std::string_view::npos) {  // would truncate the path at the file system and in SQL
+      return Error(ErrorCode::kCorruptData, "{} version {}: file path contains a NUL byte", label_, version_);
+    }
     if (raw.find('%') != std::string_view::npos) {
       auto decoded = storage::PercentDecode(raw);
       if (!decoded.has_value()) {

@@ -233,6 +233,9 @@ void DeltaTable::OnCommitted(const SnapshotPtr& committed) {
       latest_checked_at_ = NowMillis();
     }
   }
+  if (options_.post_commit_scheduler != nullptr && options_.post_commit_scheduler->Schedule(local_root_, committed)) {
+    return;
+  }
   if (options_.checkpoint_writer == nullptr) return;
   auto properties = TableProperties::From(committed->metadata().configuration);
   int interval = properties.has_value() ? properties->checkpoint_interval : kDefaultCheckpointInterval;

@@ -26,6 +26,19 @@ namespace tarn::delta {
 
 class OptimisticTransaction;
 
+/// Takes over a table's post-commit maintenance (checkpoints, log cleanup) off the commit path, for example a
+/// process-wide background checkpointer that coalesces per table (engine::DeltaCheckpointer). DeltaTable calls
+/// Schedule after every durable commit; an implementation decides whether a checkpoint is due and must not keep a
+/// reference to the DeltaTable or its store after returning (they may be short-lived). Must be thread-safe.
+class PostCommitScheduler {
+ public:
+  virtual ~PostCommitScheduler() = default;
+  /// `local_root` is the table's directory for filesystem-backed stores ("" otherwise). Returns false when the
+  /// scheduler cannot take this table (for example a store without local paths): the DeltaTable then runs its own
+  /// post-commit work (checkpoint_writer, post_commit_executor) as if no scheduler were set.
+  virtual bool Schedule(const std::string& local_root, const SnapshotPtr& committed) = 0;
+};
+
 /// How a DeltaTable writes. The caller keeps the reader and writer alive as long as the table.
 struct TableOptions {
   /// Reads Parquet checkpoints (nullable; see DeltaLogOptions).
@@ -42,9 +55,13 @@ struct TableOptions {
   int max_commit_attempts = 1000;
   /// Wall clock in epoch millis (tests); default system clock.
   std::function<int64_t()> clock;
-  /// Runs post-commit work (checkpoint, log cleanup). Default: inline, after the commit is durable. A server may
-  /// hand it to a background pool so commits never wait for checkpoints.
+  /// Runs post-commit work (checkpoint, log cleanup). Default: inline, after the commit is durable. The tasks use
+  /// this DeltaTable: the caller keeps it alive until they have run (prefer post_commit_scheduler).
   std::function<void(std::function<void()>)> post_commit_executor;
+  /// When set (nullable, must outlive the table), every committed snapshot goes to it instead of the inline or
+  /// executor path above; checkpoint_writer is then only used when it declines the table. Tarn's engine sets its
+  /// process-wide background checkpointer here.
+  PostCommitScheduler* post_commit_scheduler = nullptr;
 };
 
 /// Everything CREATE TABLE needs.
@@ -111,8 +128,9 @@ class DeltaTable {
   /// Deletes expired log files per delta.logRetentionDuration (see CleanupExpiredLogs).
   Result<LogCleanupResult> CleanupLogs(const Snapshot& snapshot);
 
-  /// Called by OptimisticTransaction after a durable commit: caches `committed` and runs the checkpoint (every
-  /// delta.checkpointInterval versions) and log cleanup through the post-commit executor. Failures are logged as
+  /// Called by OptimisticTransaction after a durable commit: caches `committed`, then hands it to the post-commit
+  /// scheduler when one is set (and accepts it), else runs the checkpoint (every delta.checkpointInterval versions)
+  /// and log cleanup through the post-commit executor. Failures are logged as
   /// warnings and never reach the committer.
   void OnCommitted(const SnapshotPtr& committed);
 

@@ -110,9 +110,10 @@ bool ParseTimestamp(std::string_view text, bool allow_zone, int64_t& micros) {
       return false;
     }
   }
-  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  micros = seconds * 1000000 + fraction_micros;
-  return true;
+  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;  // |days| < 4e8: no overflow
+  // Six-digit years reach past the int64 microsecond range (about ±292,000 years): out of range, not overflow.
+  return !__builtin_mul_overflow(seconds, int64_t{1000000}, &micros) &&
+         !__builtin_add_overflow(micros, fraction_micros, &micros);
 }
 
 bool ParseDecimal(std::string_view text, int precision, int scale, Int128& out) {
@@ -148,6 +149,9 @@ bool ParseDecimal(std::string_view text, int precision, int scale, Int128& out) 
     else if (value != 0 || integer_digits > 0) ++integer_digits;
   }
   if (!any_digit) return false;
+  // Zero is zero at any exponent; otherwise an exponent this large cannot fit 38 digits (and would loop for ages).
+  if (value == 0) exponent = 0;
+  if (exponent > 100 || exponent < -100) return false;
   int64_t shift = scale - fraction_digits + exponent;
   while (shift > 0) {
     if (value > (std::numeric_limits<Int128>::max() / 10)) return false;

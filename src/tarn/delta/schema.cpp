@@ -7,6 +7,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "tarn/base/json_depth.hpp"
+
 namespace tarn::delta {
 namespace {
 
@@ -219,6 +221,9 @@ Result<DataTypePtr> ParsePrimitiveTypeName(std::string_view name) {
 }
 
 Result<Schema> ParseSchema(std::string_view schema_json) {
+  if (!JsonNestingWithin(schema_json)) {  // ParseType and nlohmann's copies recurse per level
+    return Error(ErrorCode::kCorruptData, "schemaString nests deeper than {} levels", kMaxJsonDepth);
+  }
   json root = json::parse(schema_json.begin(), schema_json.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return Error(ErrorCode::kCorruptData, "schemaString is not valid JSON");
   TARN_ASSIGN_OR_RETURN(DataTypePtr type, ParseType(root));

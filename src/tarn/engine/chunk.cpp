@@ -115,6 +115,15 @@ void Chunk::AppendValue(size_t col, size_t row, ValueStyle style, std::string& o
   detail::AppendValue(impl_->vectors[col], column_type(col), row, style, out);
 }
 
+void Chunk::FormatColumn(size_t col, size_t begin, size_t end, ValueStyle style, std::string& text,
+                         std::vector<int32_t>& lengths) const {
+  text.clear();
+  lengths.clear();
+  lengths.reserve(end - begin);
+  detail::AppendColumn(impl_->vectors[col], impl_->data[col], impl_->validity[col], column_type(col), begin, end, style,
+                       text, lengths);
+}
+
 namespace detail {
 
 std::unique_ptr<Chunk> WrapChunk(duckdb_data_chunk chunk, ColumnsPtr columns) {

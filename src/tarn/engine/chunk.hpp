@@ -46,6 +46,11 @@ class Chunk {
   /// Appends the text of the non-NULL value at (col, row) to `out` as FormatValue would return it, without a
   /// temporary string (the wire encoders' per-value path).
   void AppendValue(size_t col, size_t row, ValueStyle style, std::string& out) const;
+  /// Formats a column a chunk slice at a time (the wire encoders' bulk path): clears `text` and `lengths`, then
+  /// appends the text of rows [begin, end) back to back to `text` (as AppendValue, type dispatch once per call) and
+  /// one entry per row to `lengths`: the byte length of its text, -1 for NULL. Requires begin <= end <= num_rows().
+  void FormatColumn(size_t col, size_t begin, size_t end, ValueStyle style, std::string& text,
+                    std::vector<int32_t>& lengths) const;
 
   /// Engine-internal (Impl is defined in detail/): chunks come from ResultStream::Next().
   struct Impl;

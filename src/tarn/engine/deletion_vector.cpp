@@ -51,8 +51,9 @@ class ByteReader {
 
 Status Corrupt(std::string_view what) { return Error(ErrorCode::kCorruptData, "corrupt deletion vector: {}", what); }
 
-// Appends the values of one portable 32-bit Roaring bitmap, each OR'ed with `high` (the bucket key << 32).
-Status ParseRoaring32(ByteReader& in, uint64_t high, std::vector<uint64_t>& out) {
+// Appends the values of one portable 32-bit Roaring bitmap, each OR'ed with `high` (the bucket key << 32); more than
+// `max_rows` values in `out` are kCorruptData (a few bytes of runs can describe billions of rows).
+Status ParseRoaring32(ByteReader& in, uint64_t high, std::vector<uint64_t>& out, uint64_t max_rows) {
   uint32_t cookie = 0;
   if (!in.Read(cookie)) return Corrupt("truncated roaring cookie");
   uint32_t num_containers = 0;
@@ -90,6 +91,8 @@ Status ParseRoaring32(ByteReader& in, uint64_t high, std::vector<uint64_t>& out)
         uint16_t start = 0;
         uint16_t length_minus_one = 0;
         if (!in.Read(start) || !in.Read(length_minus_one)) return Corrupt("truncated run");
+        if (static_cast<uint32_t>(start) + length_minus_one > 0xFFFF) return Corrupt("run past the container end");
+        if (out.size() + length_minus_one + 1 > max_rows) return Corrupt("more rows than the descriptor's cardinality");
         for (uint32_t v = start; v <= static_cast<uint32_t>(start) + length_minus_one; v++) out.push_back(base | v);
       }
     } else if (cardinalities[i] <= kMaxArrayContainer) {
@@ -109,6 +112,7 @@ Status ParseRoaring32(ByteReader& in, uint64_t high, std::vector<uint64_t>& out)
         }
       }
     }
+    if (out.size() > max_rows) return Corrupt("more rows than the descriptor's cardinality");
   }
   return Status::OK();
 }
@@ -135,8 +139,14 @@ uint32_t ReadBigEndian32(std::string_view data) {
 }
 
 Result<std::string> ReadLocalFileRange(const std::string& path, int64_t offset, int64_t length) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return Error(ErrorCode::kResourceDoesNotExist, "deletion vector file not found: {}", path);
+  // Check the range against the file before allocating: offset and sizeInBytes come from the log.
+  int64_t file_size = static_cast<int64_t>(in.tellg());
+  if (offset < 0 || length < 0 || file_size < 0 || offset > file_size || length > file_size - offset) {
+    return Error(ErrorCode::kCorruptData, "deletion vector range [{}, +{}) outside {} ({} bytes)", offset, length, path,
+                 file_size);
+  }
   in.seekg(offset);
   std::string data(static_cast<size_t>(length), '\0');
   in.read(data.data(), length);
@@ -169,7 +179,7 @@ Result<std::string> DecodeZ85(std::string_view text) {
   return out;
 }
 
-Result<std::vector<uint64_t>> ParseRoaringBitmapArray(std::string_view data) {
+Result<std::vector<uint64_t>> ParseRoaringBitmapArray(std::string_view data, uint64_t max_rows) {
   ByteReader in(data);
   uint32_t magic = 0;
   if (!in.Read(magic)) return Corrupt("truncated magic");
@@ -182,7 +192,7 @@ Result<std::vector<uint64_t>> ParseRoaringBitmapArray(std::string_view data) {
     uint32_t key = 0;
     if (!in.Read(key)) return Corrupt("truncated bucket key");
     if (key & 0x80000000u) return Corrupt("bucket key has its sign bit set");
-    TARN_RETURN_IF_ERROR(ParseRoaring32(in, static_cast<uint64_t>(key) << 32, rows));
+    TARN_RETURN_IF_ERROR(ParseRoaring32(in, static_cast<uint64_t>(key) << 32, rows, max_rows));
   }
   std::sort(rows.begin(), rows.end());
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
@@ -219,6 +229,10 @@ Result<std::vector<uint64_t>> LoadDeletionVector(storage::ObjectStore& store, st
     }
     bitmap.resize(static_cast<size_t>(dv.size_in_bytes));
   } else if (dv.storage_type == 'u' || dv.storage_type == 'p') {
+    // A negative sizeInBytes would frame fewer than the 4 size bytes read below.
+    if (dv.size_in_bytes < 0) {
+      return Error(ErrorCode::kCorruptData, "deletion vector sizeInBytes {} is negative", dv.size_in_bytes);
+    }
     int64_t offset = dv.offset.value_or(1);
     int64_t length = static_cast<int64_t>(dv.size_in_bytes) + 8;  // size field + data + CRC
     std::string framed;
@@ -251,7 +265,10 @@ Result<std::vector<uint64_t>> LoadDeletionVector(storage::ObjectStore& store, st
   } else {
     return Error(ErrorCode::kFeatureNotSupported, "deletion vector storage type '{}' not supported", dv.storage_type);
   }
-  auto rows = ParseRoaringBitmapArray(bitmap);
+  if (dv.cardinality < 0) {
+    return Error(ErrorCode::kCorruptData, "deletion vector cardinality {} is negative", dv.cardinality);
+  }
+  auto rows = ParseRoaringBitmapArray(bitmap, static_cast<uint64_t>(dv.cardinality));
   if (!rows.has_value()) return rows.status().WithContext("{}", source);
   if (static_cast<int64_t>(rows->size()) != dv.cardinality) {
     return Error(ErrorCode::kCorruptData, "deletion vector in {} holds {} rows, descriptor says {}", source,

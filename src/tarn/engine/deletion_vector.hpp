@@ -18,8 +18,10 @@ namespace tarn::engine {
 Result<std::string> DecodeZ85(std::string_view text);
 
 /// Parses a serialized RoaringBitmapArray (magic 1681511377, bucket count, per bucket a 32-bit key and a portable
-/// 32-bit Roaring bitmap) into the sorted row indexes it holds. Errors: kCorruptData naming what is wrong.
-Result<std::vector<uint64_t>> ParseRoaringBitmapArray(std::string_view data);
+/// 32-bit Roaring bitmap) into the sorted row indexes it holds. Errors: kCorruptData naming what is wrong, also for
+/// runs past a container's end and for more than `max_rows` rows (LoadDeletionVector passes the descriptor's
+/// cardinality, so a few bytes of runs cannot make it allocate billions of rows).
+Result<std::vector<uint64_t>> ParseRoaringBitmapArray(std::string_view data, uint64_t max_rows = UINT64_MAX);
 
 /// Returns the sorted, deduplicated row indexes deleted by `dv` (inline 'i', relative 'u' under the table root,
 /// absolute 'p'), reading DV files through `store` (keys relative to `table_root`, a store key prefix ""/"dir/").

@@ -316,9 +316,9 @@ delta::StatsValue ToStatsValue(std::string_view text, const DataType& type) {
     case TypeKind::kTimestampNtz: {
       std::string copy(text);
       if (copy.ends_with("+00")) copy.resize(copy.size() - 3);
-      const DataType& parse_type = type.kind() == TypeKind::kTimestamp ? *DataType::Primitive(TypeKind::kTimestampNtz)
-                                                                       : type;
-      auto parsed = delta::ParsePartitionValue(copy, parse_type);
+      // Keep the NTZ type alive for the call (a reference to *Primitive(...) dangled once the temporary died).
+      DataTypePtr ntz = type.kind() == TypeKind::kTimestamp ? DataType::Primitive(TypeKind::kTimestampNtz) : nullptr;
+      auto parsed = delta::ParsePartitionValue(copy, ntz ? *ntz : type);
       if (!parsed.has_value() || parsed->is_null) return std::monostate{};
       return parsed->int_value;
     }
@@ -763,7 +763,10 @@ static DeltaWriteResult SkippedWrite(int64_t read_version) {
 }
 
 DeltaWriter::DeltaWriter(Database& database)
-    : database_(database), checkpoint_reader_(database), checkpoint_writer_(database) {}
+    : database_(database),
+      checkpoint_reader_(database),
+      checkpoint_writer_(database),
+      checkpointer_(checkpoint_writer_) {}
 
 DeltaWriter::~DeltaWriter() = default;
 
@@ -789,7 +792,8 @@ Result<std::shared_ptr<DeltaWriter::OpenTable>> DeltaWriter::Open(std::string_vi
   table->store = std::shared_ptr<storage::ObjectStore>(std::move(store).value());
   delta::TableOptions options;
   options.checkpoint_reader = &checkpoint_reader_;
-  options.checkpoint_writer = &checkpoint_writer_;
+  options.checkpoint_writer = &checkpoint_writer_;  // used only for stores the checkpointer declines (none here)
+  options.post_commit_scheduler = &checkpointer_;
   options.table_name = root;
   table->table = std::make_unique<delta::DeltaTable>(*table->store, "", options);
   table->identity = IdentifyDeltaLog(root);

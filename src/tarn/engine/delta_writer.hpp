@@ -16,6 +16,7 @@
 #include "tarn/base/result.hpp"
 #include "tarn/engine/delta_checkpoint_reader.hpp"
 #include "tarn/engine/delta_checkpoint_writer.hpp"
+#include "tarn/engine/delta_checkpointer.hpp"
 
 namespace tarn::delta {
 class DeltaTable;
@@ -143,9 +144,10 @@ struct DeltaWriteResult {
 /// (Spark-like names part-00000-<uuid>.c000.snappy.parquet, Hive-style escaped partition directories, per-file
 /// stats on the first delta.dataSkippingNumIndexedCols columns), then commits once through delta's optimistic
 /// transaction (conflict detection, retries of blind appends). A failed write leaves at most unreferenced data
-/// files, never a visible partial result. Checkpoints are written with DuckCheckpointWriter every
-/// delta.checkpointInterval commits. Safe for concurrent use by several threads (tables are opened once per path
-/// and shared); the Database must outlive the writer.
+/// files, never a visible partial result. Checkpoints (DuckCheckpointWriter, every delta.checkpointInterval
+/// commits) and log cleanup run on the writer's background DeltaCheckpointer, coalesced per table, never in the
+/// committing thread; the destructor finishes the queued ones. Safe for concurrent use by several threads (tables
+/// are opened once per path and shared); the Database must outlive the writer.
 /// Errors: kTableNotFound (no table at the path), kResourceAlreadyExists (create of an existing table),
 /// kSchemaMismatch (naming the column), kConstraintViolation (replaceWhere, NOT NULL), kCommitConflict, DuckDB
 /// errors of the queries with their codes (kSyntaxError, kColumnNotFound...), kInvalidParameterValue.
@@ -181,6 +183,10 @@ class DeltaWriter {
 
   /// The checkpoint writer used for tables opened by this writer (also usable by other delta::DeltaTable users).
   DuckCheckpointWriter& checkpoint_writer() { return checkpoint_writer_; }
+  /// The background checkpointer of this writer's commits; set it as TableOptions::post_commit_scheduler of other
+  /// DeltaTables of the process (SQL DDL commits) so that one queue serves every table. Drain() it to wait for the
+  /// checkpoints of the commits so far.
+  DeltaCheckpointer& checkpointer() { return checkpointer_; }
 
   struct OpenTable;  // engine-internal: a table opened for writing
 
@@ -190,6 +196,7 @@ class DeltaWriter {
   Database& database_;
   DuckCheckpointReader checkpoint_reader_;
   DuckCheckpointWriter checkpoint_writer_;
+  DeltaCheckpointer checkpointer_;  // after checkpoint_writer_ (uses it), before tables_ (destroyed after them)
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<OpenTable>> tables_;  // by resolved root; guarded by mu_
 };

@@ -182,6 +182,7 @@ ErrorCode MapDuckError(int error_type, std::string_view message) {
     case DUCKDB_ERROR_INTERRUPT:
       return ErrorCode::kCancelled;
     case DUCKDB_ERROR_INVALID_INPUT:
+      if (Contains(message, "permission denied")) return ErrorCode::kPermissionDenied;  // scalar_functions.hpp
       return Contains(message, "parameters") || Contains(message, "prepared statement")
                  ? ErrorCode::kInvalidParameterValue
                  : ErrorCode::kDataException;

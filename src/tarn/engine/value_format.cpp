@@ -624,6 +624,95 @@ void AppendValue(duckdb_vector vector, const LogicalType& type, idx_t row, Value
   }
 }
 
+namespace {
+
+bool ValidAt(const uint64_t* validity, idx_t row) {
+  return validity == nullptr || ((validity[row / 64] >> (row % 64)) & 1) != 0;
+}
+
+// Integers of one column: std::to_chars straight into `text`, grown once per call.
+template <typename T>
+void AppendIntegerColumn(const T* values, const uint64_t* validity, idx_t begin, idx_t end, std::string& text,
+                         std::vector<int32_t>& lengths) {
+  constexpr size_t kMaxDigits = 21;  // sign + 20 digits of a 64-bit value
+  size_t pos = text.size();
+  text.resize(pos + (end - begin) * kMaxDigits);
+  char* base = text.data();
+  for (idx_t r = begin; r < end; r++) {
+    if (!ValidAt(validity, r)) {
+      lengths.push_back(-1);
+      continue;
+    }
+    char* first = base + pos;
+    auto [last, ec] = std::to_chars(first, first + kMaxDigits, values[r]);
+    lengths.push_back(static_cast<int32_t>(last - first));
+    pos = static_cast<size_t>(last - base);
+  }
+  text.resize(pos);
+}
+
+}  // namespace
+
+void AppendColumn(duckdb_vector vector, const void* data, const uint64_t* validity, const LogicalType& type,
+                  idx_t begin, idx_t end, ValueStyle style, std::string& text, std::vector<int32_t>& lengths) {
+  switch (type.id) {
+    case TypeId::kTinyInt:
+      return AppendIntegerColumn(static_cast<const int8_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kSmallInt:
+      return AppendIntegerColumn(static_cast<const int16_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kInteger:
+      return AppendIntegerColumn(static_cast<const int32_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kBigInt:
+      return AppendIntegerColumn(static_cast<const int64_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kUTinyInt:
+      return AppendIntegerColumn(static_cast<const uint8_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kUSmallInt:
+      return AppendIntegerColumn(static_cast<const uint16_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kUInteger:
+      return AppendIntegerColumn(static_cast<const uint32_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kUBigInt:
+      return AppendIntegerColumn(static_cast<const uint64_t*>(data), validity, begin, end, text, lengths);
+    case TypeId::kVarchar: {
+      const auto* strings = static_cast<const duckdb_string_t*>(data);
+      for (idx_t r = begin; r < end; r++) {
+        if (!ValidAt(validity, r)) {
+          lengths.push_back(-1);
+          continue;
+        }
+        const duckdb_string_t& s = strings[r];
+        uint32_t length = s.value.inlined.length;
+        text.append(length <= 12 ? s.value.inlined.inlined : s.value.pointer.ptr, length);
+        lengths.push_back(static_cast<int32_t>(length));
+      }
+      return;
+    }
+    case TypeId::kDouble: {
+      const auto* values = static_cast<const double*>(data);
+      for (idx_t r = begin; r < end; r++) {
+        if (!ValidAt(validity, r)) {
+          lengths.push_back(-1);
+          continue;
+        }
+        size_t before = text.size();
+        AppendFloating(text, values[r], style, 15);
+        lengths.push_back(static_cast<int32_t>(text.size() - before));
+      }
+      return;
+    }
+    default:
+      for (idx_t r = begin; r < end; r++) {
+        if (!ValidAt(validity, r)) {
+          lengths.push_back(-1);
+          continue;
+        }
+        size_t before = text.size();
+        AppendValue(vector, type, r, style, text);
+        lengths.push_back(static_cast<int32_t>(text.size() - before));
+      }
+      return;
+  }
+}
+
 }  // namespace tarn::engine::detail
 
 namespace tarn::engine {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tarn/base/json_depth.hpp"
+
 namespace tarn::notebooks {
 namespace {
 
@@ -181,6 +183,7 @@ json RenderCell(const Cell& cell) {
 }  // namespace
 
 Result<Notebook> ParseIpynb(std::string_view text, std::optional<Language> language) {
+  if (!JsonNestingWithin(text)) return Invalid(fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth));
   json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return Invalid("the content is not valid JSON");
   if (!document.is_object()) return Invalid("the content is not a JSON object");

@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +33,8 @@
 #include "tarn/base/version.hpp"
 #include "tarn/engine/errors.hpp"
 #include "tarn/engine/sql_quoting.hpp"
+#include "tarn/identity/bootstrap.hpp"
+#include "tarn/pgwire/detail/signals.hpp"
 #include "tarn/pgwire/pg_types.hpp"
 #include "tarn/pgwire/protocol.hpp"
 #include "tarn/pgwire/scram.hpp"
@@ -38,16 +42,58 @@
 
 namespace tarn::pgwire::detail {
 
-CancelRegistry::Key CancelRegistry::Register(std::function<void()> interrupt) {
-  std::lock_guard lock(mu_);
+namespace {
+
+// Every registry of the process (pg_cancel_backend finds the caller's server) and the pid counter they share.
+std::mutex registries_mu;
+std::vector<CancelRegistry*>& Registries() {
+  static std::vector<CancelRegistry*> registries;
+  return registries;
+}
+int32_t next_pid = 1000;  // guarded by registries_mu
+
+bool SameSecret(int32_t x, int32_t y) {
+  std::string a(4, '\0'), b(4, '\0');
+  std::memcpy(a.data(), &x, 4);
+  std::memcpy(b.data(), &y, 4);
+  return ConstantTimeEquals(a, b);
+}
+
+}  // namespace
+
+CancelRegistry::CancelRegistry() {
+  std::lock_guard lock(registries_mu);
+  Registries().push_back(this);
+}
+
+CancelRegistry::~CancelRegistry() {
+  std::lock_guard lock(registries_mu);
+  std::erase(Registries(), this);
+}
+
+CancelRegistry::Key CancelRegistry::Register(Hooks hooks, ActivityRow activity) {
   int32_t pid;
-  do {
-    pid = next_pid_++;
-    if (next_pid_ <= 0) next_pid_ = 1000;
-  } while (entries_.count(pid) != 0);
+  {
+    std::lock_guard global(registries_mu);
+    bool taken;
+    do {
+      pid = next_pid++;
+      if (next_pid <= 0) next_pid = 1000;
+      taken = false;
+      for (CancelRegistry* registry : Registries()) {
+        if (registry == this) continue;
+        std::lock_guard other(registry->mu_);
+        taken = taken || registry->entries_.count(pid) != 0;
+      }
+      std::lock_guard own(mu_);
+      taken = taken || entries_.count(pid) != 0;
+    } while (taken);
+  }
   std::string random = RandomBytes(4);
   int32_t secret = ReadInt32(random.data());
-  entries_[pid] = Entry{secret, std::move(interrupt)};
+  activity.pid = pid;
+  std::lock_guard lock(mu_);
+  entries_[pid] = Entry{secret, std::move(hooks), std::move(activity)};
   return Key{pid, secret};
 }
 
@@ -60,16 +106,62 @@ void CancelRegistry::Cancel(int32_t pid, int32_t secret) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(pid);
   if (it == entries_.end()) return;
-  std::string a(4, '\0'), b(4, '\0');
-  std::memcpy(a.data(), &it->second.secret, 4);
-  std::memcpy(b.data(), &secret, 4);
-  if (!ConstantTimeEquals(a, b)) return;
-  it->second.interrupt();
+  if (!SameSecret(it->second.secret, secret)) return;
+  it->second.hooks.interrupt();
 }
 
 void CancelRegistry::InterruptAll() {
   std::lock_guard lock(mu_);
-  for (auto& [pid, entry] : entries_) entry.interrupt();
+  for (auto& [pid, entry] : entries_) entry.hooks.interrupt();
+}
+
+void CancelRegistry::UpdateActivity(int32_t pid, const std::function<void(ActivityRow&)>& update) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(pid);
+  if (it != entries_.end()) update(it->second.activity);
+}
+
+std::vector<ActivityRow> CancelRegistry::Activity() {
+  std::lock_guard lock(mu_);
+  std::vector<ActivityRow> rows;
+  rows.reserve(entries_.size());
+  for (const auto& [pid, entry] : entries_) rows.push_back(entry.activity);
+  return rows;
+}
+
+std::optional<Result<bool>> CancelRegistry::Signal(int32_t caller_pid, int32_t caller_secret, bool terminate,
+                                                   int32_t target_pid) {
+  std::lock_guard lock(mu_);
+  auto caller = entries_.find(caller_pid);
+  if (caller == entries_.end()) return std::nullopt;
+  if (!SameSecret(caller->second.secret, caller_secret)) {
+    return Result<bool>(
+        Error(ErrorCode::kPermissionDenied, "permission denied: the caller key does not match backend {}", caller_pid));
+  }
+  auto target = entries_.find(target_pid);
+  if (target == entries_.end()) return Result<bool>(false);  // PostgreSQL: a WARNING and false
+  const std::string& user = caller->second.activity.user;
+  if (user != target->second.activity.user && user != identity::kAdminUserName) {
+    return Result<bool>(Error(ErrorCode::kPermissionDenied,
+                              "permission denied to {}: only the user of backend {} or the admin may do it",
+                              terminate ? "terminate process" : "cancel query", target_pid));
+  }
+  if (terminate) {
+    target->second.hooks.terminate();
+  } else {
+    target->second.hooks.interrupt();
+  }
+  return Result<bool>(true);
+}
+
+Result<bool> SignalBackend(int32_t caller_pid, int32_t caller_secret, bool terminate, int32_t target_pid) {
+  std::lock_guard global(registries_mu);
+  for (CancelRegistry* registry : Registries()) {
+    auto result = registry->Signal(caller_pid, caller_secret, terminate, target_pid);
+    if (result) return std::move(*result);
+  }
+  return Error(ErrorCode::kPermissionDenied, "permission denied: backend {} is not a connection of this server",
+               caller_pid);
 }
 
 namespace {
@@ -78,6 +170,22 @@ using engine::ResultKind;
 using engine::StatementType;
 
 constexpr size_t kFlushThreshold = 256 * 1024;
+// A result whose first chunk is full (DuckDB's 2048 rows; 1024 or more) is likely long: its first kFirstSliceRows
+// rows are flushed on their own, before the rest of the chunk is encoded.
+constexpr size_t kLongChunkRows = 1024;
+constexpr size_t kFirstSliceRows = 256;
+// SendRows keeps its per-column text buffers between chunks up to this size each.
+constexpr size_t kKeptColumnBytes = 4 * 1024 * 1024;
+
+// True when every one of the ncols result columns is sent in text format.
+bool AllText(const std::vector<int16_t>& formats, size_t ncols) {
+  for (size_t c = 0; c < ncols && c < formats.size(); c++) {
+    if (formats[c] != 0) return false;
+  }
+  return true;
+}
+constexpr uint32_t kRunsPerPrepare = 64;  // as the engine's plan cache (engine/detail/plan_cache.hpp)
+std::atomic<uint64_t> prepared_renewals{0};
 constexpr size_t kCopyChunkBytes = 64 * 1024;
 constexpr int64_t kAllRows = std::numeric_limits<int64_t>::max();
 
@@ -189,6 +297,7 @@ struct Statement {
   std::string prepared_sql;  // what `prepared` was prepared from
   std::string translated;    // its engine text then (catalog tables resolved to Delta scans)
   bool just_prepared = false;  // not executed since it was prepared
+  uint32_t executions = 0;     // runs of `prepared` (renewed after kRunsPerPrepare)
   std::vector<int32_t> param_oids;
   std::vector<engine::Column> columns;
   bool returns_rows = false;
@@ -236,6 +345,7 @@ class Connection {
     if (!Startup()) return;
     SetReceiveTimeout(std::chrono::milliseconds(0));
     MainLoop();
+    if (terminating_.load()) SendTerminated();
   }
 
  private:
@@ -472,17 +582,21 @@ class Connection {
     if (database_.empty()) database_ = user_;
     if (!Authenticate()) return false;
 
-    auto backend = ctx_.backends(database_);
+    key_ = ctx_.cancels.Register({[this] {
+                                    if (executing_.load()) backend_->Interrupt();
+                                  },
+                                  [this] { Terminate(); }},
+                                 StartActivity());
+    registered_ = true;
+    BackendStart start{database_, principal_, key_.pid, key_.secret, SocketPort(/*local=*/true),
+                       [this] { return ctx_.cancels.Activity(); }};
+    auto backend = ctx_.backends(start);
     if (!backend.ok()) {
       SendFatal("53300", "cannot open a session: " + backend.status().message());
       return false;
     }
     backend_ = std::move(*backend);
     backend_->SetBeforeCall([this] { DrainActive(); });
-    key_ = ctx_.cancels.Register([this] {
-      if (executing_.load()) backend_->Interrupt();
-    });
-    registered_ = true;
 
     // Session settings: defaults, then start-up parameters.
     for (const auto& def : GucDefs()) gucs_[Lower(def.name)] = def.default_value;
@@ -512,6 +626,7 @@ class Connection {
       gucs_[Lower(def->name)] = *normalized;
     }
     startup_gucs_ = gucs_;
+    SetActivity(nullptr);
     if (packet.version != kProtocolVersion3 || !unrecognized_options.empty()) {
       writer_.NegotiateProtocolVersion(0, unrecognized_options);
     }
@@ -586,6 +701,86 @@ class Connection {
     return true;
   }
 
+  // ---------------------------------------------------------------- pg_stat_activity, pg_terminate_backend
+  // The port of this connection's end (local) or the client's; -1 when unknown (not TCP).
+  int32_t SocketPort(bool local) const {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    int r = local ? ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length)
+                  : ::getpeername(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    if (r != 0) return -1;
+    if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+    if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+    return -1;
+  }
+
+  ActivityRow StartActivity() const {
+    ActivityRow row;
+    row.database = database_;
+    row.user = principal_;
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    char text[INET6_ADDRSTRLEN] = {};
+    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+      if (address.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof(text));
+      } else if (address.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text, sizeof(text));
+      }
+    }
+    row.client_addr = text;
+    row.client_port = SocketPort(/*local=*/false);
+    row.backend_start_us = NowMicros();
+    row.state_change_us = row.backend_start_us;
+    row.state = "idle";
+    return row;
+  }
+
+  static int64_t NowMicros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // pg_stat_activity: `query` non-null = a statement starts ("active"), null = the connection waits for the client.
+  void SetActivity(const std::string* query) {
+    int64_t now = NowMicros();
+    std::string state = query != nullptr ? "active"
+                        : !in_txn_       ? "idle"
+                        : failed_        ? "idle in transaction (aborted)"
+                                         : "idle in transaction";
+    const std::string& application = gucs_["application_name"];
+    bool in_txn = in_txn_;
+    ctx_.cancels.UpdateActivity(key_.pid, [&](ActivityRow& row) {
+      if (query != nullptr) {
+        // PostgreSQL keeps track_activity_query_size (1024) bytes, cut at a character boundary.
+        size_t keep = std::min<size_t>(query->size(), 1024);
+        while (keep < query->size() && keep > 0 && (static_cast<unsigned char>((*query)[keep]) & 0xC0) == 0x80) keep--;
+        row.query.assign(*query, 0, keep);
+        row.query_start_us = now;
+      }
+      if (row.state != state) row.state_change_us = now;
+      row.state = std::move(state);
+      row.application_name = application;
+      if (!in_txn) row.xact_start_us = 0;
+      if (in_txn && row.xact_start_us == 0) row.xact_start_us = now;
+    });
+  }
+
+  // pg_terminate_backend (any thread, under the registry lock): stop the running statement and wake a blocking
+  // read; the connection then sends FATAL 57P01 and closes.
+  void Terminate() {
+    terminating_.store(true);
+    if (executing_.load()) backend_->Interrupt();
+    ::shutdown(fd_, SHUT_RD);
+  }
+
+  void SendTerminated() {
+    if (!terminated_sent_) SendFatal("57P01", "terminating connection due to administrator command");
+    terminated_sent_ = true;
+    broken_ = true;
+  }
+
   bool AuthFailed(const Status& status) {
     if (status.code() == ErrorCode::kUnauthenticated) {
       SendFatal("28P01", fmt::format("password authentication failed for user \"{}\"", user_));
@@ -597,7 +792,7 @@ class Connection {
 
   // ---------------------------------------------------------------- main loop
   void MainLoop() {
-    while (!broken_ && !ctx_.stopping.load()) {
+    while (!broken_ && !ctx_.stopping.load() && !terminating_.load()) {
       auto frame = in_.Next();
       if (!frame.ok()) {
         ProtocolViolation(frame.status().message());
@@ -635,6 +830,7 @@ class Connection {
           return false;
         case 'S':
           Sync();
+          SetActivity(nullptr);
           return Flush();
         case 'H':
           return Flush();
@@ -654,7 +850,9 @@ class Connection {
     }
     if (auto* query = std::get_if<QueryMessage>(&message)) {
       skip_until_sync_ = false;
+      SetActivity(&query->sql);
       SimpleQuery(query->sql);
+      SetActivity(nullptr);
       writer_.ReadyForQuery(TxStatus());
       return Flush();
     }
@@ -670,6 +868,8 @@ class Connection {
     } else if (auto* describe = std::get_if<DescribeMessage>(&message)) {
       OnDescribe(*describe);
     } else if (auto* execute = std::get_if<ExecuteMessage>(&message)) {
+      auto portal = portals_.find(execute->portal);
+      if (portal != portals_.end() && portal->second->statement) SetActivity(&portal->second->statement->sql);
       OnExecute(*execute);
     } else if (auto* close = std::get_if<CloseMessage>(&message)) {
       if (close->kind == 'S') {
@@ -714,6 +914,10 @@ class Connection {
   }
 
   void SendError(const Status& status, std::string_view sql = {}, size_t offset = 0, std::string_view query = {}) {
+    if (terminating_.load()) {
+      SendTerminated();
+      return;
+    }
     ErrorFields fields = FieldsFor(status, sql, offset, query.empty() ? sql : query);
     if (!sqlstate_override_.empty()) {
       fields.sqlstate = sqlstate_override_;
@@ -837,6 +1041,30 @@ class Connection {
       engine::Chunk& chunk = *p.chunk;
       size_t ncols = chunk.num_columns();
       size_t end = chunk.num_rows();
+      if (AllText(fmts, ncols)) {
+        // Bulk path: each column formatted for the whole slice (type dispatch once per column), then the DataRows
+        // assembled in one pass. A long result's first rows go out at once, so that the client decodes them while
+        // the rest is produced.
+        size_t take = std::min<size_t>(end - p.row, static_cast<size_t>(max_rows - sent));
+        bool first_slice = sent == 0 && p.row == 0 && take > kFirstSliceRows && end >= kLongChunkRows;
+        if (first_slice) take = kFirstSliceRows;
+        column_values_.resize(ncols);
+        for (size_t c = 0; c < ncols; c++) {
+          chunk.FormatColumn(c, p.row, p.row + take, engine::ValueStyle::kPostgres, column_values_[c].bytes,
+                             column_values_[c].lengths);
+        }
+        writer_.DataRows(column_values_, take);
+        for (BackendWriter::ColumnValues& values : column_values_) {
+          if (values.bytes.capacity() > kKeptColumnBytes) std::string().swap(values.bytes);  // after huge values
+        }
+        p.row += take;
+        sent += static_cast<int64_t>(take);
+        if ((first_slice || out_.size() >= kFlushThreshold) && !Flush()) {
+          err = Error(ErrorCode::kConnectionFailure, "client connection lost");
+          return false;
+        }
+        continue;
+      }
       for (; p.row < end && sent < max_rows; p.row++, sent++) {
         writer_.BeginDataRow(static_cast<int16_t>(ncols));
         for (size_t c = 0; c < ncols; c++) {
@@ -2050,12 +2278,23 @@ class Connection {
     if (stmt.prepared_sql.empty()) return Status::OK();
     if (stmt.just_prepared) {
       stmt.just_prepared = false;
+      stmt.executions = 1;
       return Status::OK();
     }
     TARN_ASSIGN_OR_RETURN(std::string now, backend_->Translate(stmt.prepared_sql));
-    if (now == stmt.prepared_sql && stmt.translated == stmt.prepared_sql) return Status::OK();
+    bool unchanged = now == stmt.prepared_sql && stmt.translated == stmt.prepared_sql;
+    // DuckDB 1.4 keeps ~2 KB per execution inside a prepared statement until it is destroyed (duckdb#21089): a
+    // statement Parsed once and executed without end (pgjdbc prepareThreshold, pgbench -M prepared) is prepared
+    // afresh after kRunsPerPrepare runs, so memory stays flat.
+    bool worn = stmt.executions >= kRunsPerPrepare;
+    if (unchanged && !worn) {
+      stmt.executions++;
+      return Status::OK();
+    }
     TARN_ASSIGN_OR_RETURN(stmt.prepared, backend_->Prepare(stmt.prepared_sql));
     stmt.translated = std::move(now);
+    stmt.executions = 1;
+    if (unchanged) prepared_renewals.fetch_add(1, std::memory_order_relaxed);
     return Status::OK();
   }
 
@@ -2216,6 +2455,7 @@ class Connection {
   FrameReader in_;
   std::string out_;
   BackendWriter writer_;
+  std::vector<BackendWriter::ColumnValues> column_values_;  // SendRows' per-column buffers, reused
   bool broken_ = false;
   std::string user_;
   std::string database_;
@@ -2224,6 +2464,8 @@ class Connection {
   CancelRegistry::Key key_{0, 0};
   bool registered_ = false;
   std::atomic<bool> executing_{false};
+  std::atomic<bool> terminating_{false};  // pg_terminate_backend asked this connection to close
+  bool terminated_sent_ = false;
   std::map<std::string, std::string> gucs_;
   std::map<std::string, std::string> startup_gucs_;
   std::map<std::string, std::string> local_saved_;
@@ -2238,6 +2480,8 @@ class Connection {
 };
 
 }  // namespace
+
+uint64_t PreparedRenewals() { return prepared_renewals.load(std::memory_order_relaxed); }
 
 void ServeConnection(int fd, ConnectionContext& context) {
   try {

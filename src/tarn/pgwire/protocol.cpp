@@ -424,4 +424,45 @@ void BackendWriter::EndValue() {
 }
 void BackendWriter::EndDataRow() { EndMessage(row_start_); }
 
+namespace {
+char* PutInt32(char* p, uint32_t v) {
+  p[0] = static_cast<char>(v >> 24);
+  p[1] = static_cast<char>(v >> 16);
+  p[2] = static_cast<char>(v >> 8);
+  p[3] = static_cast<char>(v);
+  return p + 4;
+}
+}  // namespace
+
+void BackendWriter::DataRows(const std::vector<ColumnValues>& columns, size_t num_rows) {
+  const size_t ncols = columns.size();
+  size_t total = num_rows * (1 + 4 + 2 + 4 * ncols);
+  for (const ColumnValues& c : columns) {
+    for (size_t r = 0; r < num_rows; r++) total += c.lengths[r] > 0 ? static_cast<size_t>(c.lengths[r]) : 0;
+  }
+  size_t start = out_.size();
+  out_.resize(start + total);
+  char* p = out_.data() + start;
+  // Read cursors into each column's bytes.
+  std::vector<const char*> next(ncols);
+  for (size_t c = 0; c < ncols; c++) next[c] = columns[c].bytes.data();
+  for (size_t r = 0; r < num_rows; r++) {
+    char* row = p;
+    *p++ = 'D';
+    p += 4;  // length, filled in below
+    *p++ = static_cast<char>(ncols >> 8);
+    *p++ = static_cast<char>(ncols);
+    for (size_t c = 0; c < ncols; c++) {
+      int32_t len = columns[c].lengths[r];
+      p = PutInt32(p, static_cast<uint32_t>(len));
+      if (len > 0) {
+        std::memcpy(p, next[c], static_cast<size_t>(len));
+        p += len;
+        next[c] += len;
+      }
+    }
+    PutInt32(row + 1, static_cast<uint32_t>(p - row - 1));
+  }
+}
+
 }  // namespace tarn::pgwire

@@ -173,6 +173,16 @@ class BackendWriter {
   void EndValue();
   void EndDataRow();
 
+  /// One column of DataRows built a column at a time: the values' bytes back to back, one length per row (-1 =
+  /// NULL, no bytes).
+  struct ColumnValues {
+    std::string bytes;
+    std::vector<int32_t> lengths;
+  };
+  /// Appends `num_rows` DataRows at once, row r holding value r of each column (each column has num_rows lengths
+  /// whose non-negative sum is its bytes' size). The buffer grows once for all of them.
+  void DataRows(const std::vector<ColumnValues>& columns, size_t num_rows);
+
   /// Starts any message; the returned offset is passed to EndMessage, which fills in the length.
   size_t BeginMessage(char type);
   void EndMessage(size_t start);

@@ -223,6 +223,20 @@ class Resolver {
           }
         }
       }
+      // Expression types: TIMESTAMP per spark.sql.timestampType; Spark's TIMESTAMP_NTZ / TIMESTAMP_LTZ always.
+      bool ntz = tok.Is("TIMESTAMP_NTZ");
+      if ((context_.ltz_timestamps && tok.Is("TIMESTAMP")) || ntz || tok.Is("TIMESTAMP_LTZ")) {
+        size_t end = LtzCastEnd(i);
+        if (end > i) {
+          Replacement r;
+          r.first = i;
+          r.end = end;
+          r.raw = ntz ? "TIMESTAMP" : "TIMESTAMPTZ";
+          reps.push_back(std::move(r));
+          i = end;
+          continue;
+        }
+      }
       if (tok.kind == TokenKind::kWord && i + 1 < t_.size() && t_[i + 1].IsSymbol("(")) {
         TARN_RETURN_IF_ERROR(RewriteFunction(i, reps));
       }
@@ -290,6 +304,34 @@ class Resolver {
   }
 
  private:
+  // A bare TIMESTAMP (or TIMESTAMP_NTZ / TIMESTAMP_LTZ) at t_[i] used as an expression type: `::TIMESTAMP`,
+  // `CAST(x AS TIMESTAMP)` (also TRY_CAST), `TIMESTAMP 'literal'`, each optionally with a precision `(p)`.
+  // Returns one past its last token (the precision included, TIMESTAMPTZ takes none), or i when it is something
+  // else (a column type in DDL, `TIMESTAMP AS OF`, an alias, `timestamp without time zone`).
+  size_t LtzCastEnd(size_t i) const {
+    size_t end = i + 1;
+    if (end + 2 < t_.size() && t_[end].IsSymbol("(") && t_[end + 1].kind == TokenKind::kNumber &&
+        t_[end + 2].IsSymbol(")")) {
+      end += 3;
+    }
+    if (end < t_.size() && (t_[end].Is("WITH") || t_[end].Is("WITHOUT"))) return i;
+    if (end == i + 1 && end < t_.size() && t_[end].kind == TokenKind::kString) return end;  // TIMESTAMP '...'
+    if (i == 0) return i;
+    if (t_[i - 1].IsSymbol("::")) return end;
+    if (!t_[i - 1].Is("AS") || end >= t_.size() || !(t_[end].IsSymbol(")") || t_[end].IsSymbol("["))) return i;
+    // AS must sit directly in the parentheses of CAST( / TRY_CAST(.
+    int depth = 0;
+    for (size_t k = i - 1; k-- > 0;) {
+      if (t_[k].IsSymbol(")")) {
+        depth++;
+      } else if (t_[k].IsSymbol("(")) {
+        if (depth-- > 0) continue;
+        return k > 0 && (t_[k - 1].Is("CAST") || t_[k - 1].Is("TRY_CAST")) ? end : i;
+      }
+    }
+    return i;
+  }
+
   // PostgreSQL lets `schema.table.column` (and `catalog.schema.table.column`, `schema.table.*`) name a column of a
   // table referenced as `schema.table` without an alias (Metabase writes every query so). The reference becomes
   // `(...) AS table`, so the qualifier is cut to `table.column`.
@@ -465,7 +507,7 @@ class Resolver {
                      kMaxViewDepth);
       }
       std::vector<Token> view_tokens = Tokenize(table.view_text);
-      const NameContext view_context{table.view_catalog, table.view_schema};
+      const NameContext view_context{table.view_catalog, table.view_schema, context_.ltz_timestamps};
       Resolver inner(table.view_text, view_tokens, catalog_, view_context, latest_, depth_ + 1, overlay_, lookups_);
       TARN_ASSIGN_OR_RETURN(r.view_sql, inner.Run());
       r.is_view = true;

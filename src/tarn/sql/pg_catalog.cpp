@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -29,6 +30,10 @@ constexpr int32_t kPgCatalogNamespace = 11;
 constexpr int32_t kInformationSchemaNamespace = 13183;
 constexpr int32_t kOwner = 10;
 constexpr const char* kOwnerName = "tarn";
+// pg_postmaster_start_time(): when this process started (static initialization), Unix microseconds.
+const int64_t kProcessStartMicros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
 
 // ---- types ----
 
@@ -346,7 +351,6 @@ Status CreateFunctions(engine::Session& engine) {
       "pg_get_triggerdef(t) AS CAST(NULL AS VARCHAR), (t, p) AS CAST(NULL AS VARCHAR)",
       "pg_get_ruledef(t) AS CAST(NULL AS VARCHAR), (t, p) AS CAST(NULL AS VARCHAR)",
       "pg_is_in_recovery() AS false",
-      "pg_postmaster_start_time() AS TIMESTAMPTZ '2026-01-01 00:00:00+00'",
       "pg_total_relation_size(r) AS CAST(0 AS BIGINT)",
       "pg_relation_size(r) AS CAST(0 AS BIGINT), (r, f) AS CAST(0 AS BIGINT)",
       "pg_table_size(r) AS CAST(0 AS BIGINT)",
@@ -378,6 +382,8 @@ Status CreateFunctions(engine::Session& engine) {
       "__pg_expandarray(a) AS unnest(list_transform(generate_series(1, len(a)), k -> {'x': a[k], 'n': k}))",
   };
   for (const char* m : macros) TARN_RETURN_IF_ERROR(Run(engine, std::string("CREATE OR REPLACE TEMP MACRO ") + m));
+  TARN_RETURN_IF_ERROR(Run(engine, "CREATE OR REPLACE TEMP MACRO pg_postmaster_start_time() AS CAST(make_timestamp("
+                                   "CAST(" + Num(kProcessStartMicros) + " AS BIGINT)) AS TIMESTAMPTZ)"));
   TARN_RETURN_IF_ERROR(Run(engine,
                            "CREATE OR REPLACE TEMP MACRO pg_get_keywords() AS TABLE SELECT * FROM (VALUES "
                            "('all', 'R', 'reserved'), ('and', 'R', 'reserved'), ('any', 'R', 'reserved'), "

@@ -436,7 +436,9 @@ class StatementRunner {
 
   // ---- plumbing ----
 
-  detail::NameContext Context() const { return {current_catalog_, current_schema_}; }
+  detail::NameContext Context() const {
+    return {current_catalog_, current_schema_, session_.timestamp_type() == TimestampType::kLtz};
+  }
 
   std::string_view Text() const { return script_.substr(st_.begin, st_.end - st_.begin); }
 
@@ -525,6 +527,8 @@ class StatementRunner {
     TARN_ASSIGN_OR_RETURN(out.store, storage::LocalObjectStore::Create(location, create_root));
     delta::TableOptions options;
     options.checkpoint_reader = &warehouse_.checkpoint_reader();
+    // DDL commits (ALTER TABLE, ...) checkpoint through the process-wide background checkpointer, as data writes do.
+    options.post_commit_scheduler = &warehouse_.writer().checkpointer();
     out.table = std::make_unique<delta::DeltaTable>(*out.store, "", options);
     return out;
   }
@@ -559,7 +563,8 @@ class StatementRunner {
   Result<std::vector<engine::Column>> ViewColumns(const catalog::TableInfo& view) {
     std::vector<Token> tokens = detail::Tokenize(view.view_text);
     TARN_ASSIGN_OR_RETURN(std::string sql, detail::ResolveNames(view.view_text, tokens, catalog_,
-                                                                {view.view_catalog, view.view_schema},
+                                                                {view.view_catalog, view.view_schema,
+                                                                 session_.timestamp_type() == TimestampType::kLtz},
                                                                 detail::LatestLogVersion, 0, OverlayOf(&txn_)));
     TARN_ASSIGN_OR_RETURN(auto stream, session_.engine().Execute("SELECT * FROM (" + sql + ") LIMIT 0"));
     return stream->columns();
@@ -2497,6 +2502,36 @@ void Session::SetTimestampType(TimestampType type, bool as_default) {
 
 Session::~Session() = default;
 
+Status Session::SetUser(std::string_view user) {
+  user_ = std::string(user);
+  user_macros_ = false;
+  return Status::OK();
+}
+
+// The user functions are temporary macros created when a statement first names one (a session that never asks
+// pays nothing). Created inside a transaction they may roll back with it, so they count as installed only when
+// created outside one.
+Status Session::EnsureUserMacros(const std::vector<detail::Token>& tokens) {
+  if (user_.empty() || (user_macros_ && !in_transaction_)) return Status::OK();
+  bool mentioned = false;
+  for (const auto& t : tokens) {
+    if (t.Is("CURRENT_USER") || t.Is("SESSION_USER") || t.Is("USER") || t.Is("CURRENT_ROLE")) {
+      mentioned = true;
+      break;
+    }
+  }
+  if (!mentioned) return Status::OK();
+  std::string literal = QuoteSqlString(user_);
+  std::string sql;
+  for (const char* name : {"current_user", "session_user", "current_role", "\"user\""}) {
+    sql += "CREATE OR REPLACE TEMP MACRO " + std::string(name) + "() AS " + literal + ";";
+  }
+  TARN_ASSIGN_OR_RETURN(auto stream, engine_->Execute(sql));
+  stream->Close();
+  user_macros_ = !in_transaction_;
+  return Status::OK();
+}
+
 Status Session::RefreshPgCatalog() {
   if (!pg_catalog_) pg_catalog_ = std::make_unique<detail::PgCatalog>();
   return pg_catalog_->Refresh(*engine_, warehouse_.catalog(), warehouse_.checkpoint_reader(), catalog_, schema_);
@@ -2518,6 +2553,7 @@ Status Session::UseSchema(std::string_view schema) {
 void Session::Interrupt() { engine_->Interrupt(); }
 
 Result<std::unique_ptr<engine::ResultStream>> Session::Run(std::string_view script, const Statement& statement) {
+  TARN_RETURN_IF_ERROR(EnsureUserMacros(statement.tokens));
   StatementRunner runner(*this, warehouse_, script, statement, catalog_, schema_, in_transaction_, *txn_);
   return runner.Run();
 }
@@ -2554,8 +2590,11 @@ Status Session::ExecuteScript(std::string_view sql, const engine::StatementCallb
 
 Result<std::string> Session::Translate(std::string_view sql) {
   auto tokens = detail::Tokenize(sql);
+  TARN_RETURN_IF_ERROR(EnsureUserMacros(tokens));
   TARN_ASSIGN_OR_RETURN(std::string out,
-                        detail::ResolveNames(sql, tokens, warehouse_.catalog(), {catalog_, schema_}, detail::LatestLogVersion,
+                        detail::ResolveNames(sql, tokens, warehouse_.catalog(),
+                                             {catalog_, schema_, timestamp_type_ == TimestampType::kLtz},
+                                             detail::LatestLogVersion,
                                              0, OverlayOf(in_transaction_ ? txn_.get() : nullptr)));
   if (detail::NeedsPgCatalog(tokens)) {  // PostgreSQL clients' catalog queries (pg_catalog.cpp)
     TARN_RETURN_IF_ERROR(RefreshPgCatalog());

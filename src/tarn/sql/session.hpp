@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tarn/base/result.hpp"
 #include "tarn/base/status.hpp"
@@ -17,6 +18,7 @@ namespace tarn::sql {
 class Warehouse;
 namespace detail {
 class PgCatalog;
+struct Token;
 }
 
 /// One SQL session: an engine::Session plus the current catalog and schema. Statements are Databricks SQL:
@@ -57,6 +59,11 @@ class Session {
   void SetTimestampType(TimestampType type, bool as_default = false);
   /// Back to the start value (RESET).
   void ResetTimestampType() { timestamp_type_ = default_timestamp_type_; }
+  /// The user `current_user`, `session_user`, `user`, `current_role` (also called with `()`, Spark's form) return;
+  /// empty until SetUser (DuckDB's answer, "duckdb").
+  const std::string& user() const { return user_; }
+  /// Sets it (per-connection temporary macros shadowing DuckDB's, created when a statement first names them).
+  Status SetUser(std::string_view user);
   /// True between BEGIN and COMMIT/ROLLBACK.
   bool in_transaction() const { return in_transaction_; }
   /// True after a statement failed inside BEGIN ... until COMMIT/ROLLBACK (statements then fail with
@@ -79,11 +86,14 @@ class Session {
 
  private:
   Result<std::unique_ptr<engine::ResultStream>> Run(std::string_view script, const Statement& statement);
+  Status EnsureUserMacros(const std::vector<detail::Token>& tokens);
 
   Warehouse& warehouse_;
   std::unique_ptr<engine::Session> engine_;
   std::string catalog_;
   std::string schema_;
+  std::string user_;
+  bool user_macros_ = false;  // the user functions exist outside any transaction
   bool in_transaction_ = false;
   TimestampType timestamp_type_ = TimestampType::kLtz;
   TimestampType default_timestamp_type_ = TimestampType::kLtz;

@@ -28,6 +28,7 @@ Result<std::unique_ptr<Session>> Warehouse::NewSession(const SessionOptions& opt
   TARN_ASSIGN_OR_RETURN(auto engine, database_.Connect());
   auto session = std::make_unique<Session>(*this, std::move(engine), schema.catalog_name, schema.name);
   session->SetTimestampType(options.timestamp_type, /*as_default=*/true);
+  if (!options.user.empty()) TARN_RETURN_IF_ERROR(session->SetUser(options.user));
   return session;
 }
 

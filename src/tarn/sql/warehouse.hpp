@@ -26,6 +26,9 @@ struct SessionOptions {
   /// spark.sql.timestampType at start (and for RESET): Databricks' TIMESTAMP_LTZ; PostgreSQL-wire sessions use
   /// TIMESTAMP_NTZ (PostgreSQL's TIMESTAMP, ADR 0004).
   TimestampType timestamp_type = TimestampType::kLtz;
+  /// The authenticated user (PostgreSQL-wire login, REST caller): what current_user / session_user / user /
+  /// current_role return. Empty: DuckDB's default.
+  std::string user;
 };
 
 /// Holds the per-database state SQL sessions share: the Spark SQL functions are registered in the database once

@@ -74,6 +74,7 @@ Result<std::string> PercentDecode(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
+    if (c == '\0') return Error(ErrorCode::kInvalidParameterValue, "NUL byte in '{}'", text);
     if (c != '%') {
       out += c;
       continue;

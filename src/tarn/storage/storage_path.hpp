@@ -17,8 +17,8 @@ Result<std::string> NormalizeObjectKey(std::string_view key);
 /// Like NormalizeObjectKey, but an empty key (the root itself) is allowed and a trailing '/' is kept (a prefix).
 Result<std::string> NormalizeObjectPrefix(std::string_view prefix);
 
-/// Decodes RFC 3986 percent escapes ("%20" → ' '). Malformed escapes are kInvalidParameterValue; a decoded NUL is
-/// refused too, so a decoded path can never smuggle one in.
+/// Decodes RFC 3986 percent escapes ("%20" → ' '). Malformed escapes are kInvalidParameterValue; a NUL byte, raw or
+/// decoded, is refused too, so a decoded path can never smuggle one in.
 Result<std::string> PercentDecode(std::string_view text);
 
 /// Encodes the characters a Delta path URI must escape (space, '%', '#', '?', non-ASCII and control bytes);

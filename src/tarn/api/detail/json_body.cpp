@@ -6,12 +6,17 @@
 #include <cmath>
 #include <limits>
 
+#include "tarn/base/json_depth.hpp"
+
 namespace tarn::api::detail {
 
 Result<nlohmann::json> ParseJsonObject(const http::Request& request) {
   std::string_view body = request.body;
   size_t first = body.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return nlohmann::json::object();
+  if (!JsonNestingWithin(body)) {  // nlohmann copies and dumps recursively: deep bodies would overflow the stack
+    return Error(ErrorCode::kMalformedRequest, "Request body nests JSON deeper than {} levels.", kMaxJsonDepth);
+  }
   nlohmann::json parsed = nlohmann::json::parse(body, /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Error(ErrorCode::kMalformedRequest, "Request body is not valid JSON.");
   if (!parsed.is_object()) return Error(ErrorCode::kMalformedRequest, "Request body must be a JSON object.");

@@ -61,9 +61,11 @@ Result<std::vector<FormPart>> ParseMultipartForm(const http::Request& request) {
   if (!boundary || boundary->empty()) return malformed("no boundary");
   std::string_view body = request.body;
   const std::string delimiter = "--" + *boundary;
-  size_t pos = body.find(delimiter);
+  // The first delimiter opens the body or a line (RFC 2046 §5.1.1), as for MultipartStreamParser.
+  bool at_start = body.starts_with(delimiter);
+  size_t pos = at_start ? 0 : body.find("\r\n" + delimiter);
   if (pos == std::string_view::npos) return malformed("no delimiter");
-  pos += delimiter.size();
+  pos += (at_start ? 0 : 2) + delimiter.size();
   std::vector<FormPart> parts;
   while (true) {
     if (body.substr(pos, 2) == "--") return parts;  // the closing delimiter

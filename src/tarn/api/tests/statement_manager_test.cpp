@@ -90,7 +90,7 @@ TEST_F(StatementManagerTest, SucceedsAndCutsTheResultIntoChunks) {
 TEST_F(StatementManagerTest, DatabricksTypesAndValueText) {
   auto s = Run(
       "SELECT 1::INT AS i, 2::BIGINT AS b, 'a' AS s, 1.5::DOUBLE AS d, 12.30::DECIMAL(10,2) AS m, DATE '2024-01-02' "
-      "AS dt, TIMESTAMP '2024-01-02 03:04:05.5' AS ts, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tz, true AS f, "
+      "AS dt, TIMESTAMP_NTZ '2024-01-02 03:04:05.5' AS ts, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tz, true AS f, "
       "NULL::INT AS n, [1, 2] AS arr, {'x': 1} AS st, 'inf'::DOUBLE AS inf");
   ASSERT_EQ(s.state, StatementState::kSucceeded) << s.error.ToString();
   std::vector<std::string> texts;

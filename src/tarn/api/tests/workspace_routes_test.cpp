@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "api_test_env.hpp"
+#include "tarn/api/detail/multipart_form.hpp"
 #include "tarn/base/crypto.hpp"
 #include "tarn/storage/in_memory_object_store.hpp"
 
@@ -97,6 +98,43 @@ TEST_F(WorkspaceRoutesTest, MultipartImportAsTheSdkUploadSendsIt) {
   response = handler_(request);
   EXPECT_EQ(response.status, 400);
   EXPECT_EQ(ErrorCodeOf(response), "MALFORMED_REQUEST");
+}
+
+// api_body_fuzzer finding: the whole-body parser took "--boundary" in the middle of a line as the first delimiter,
+// so it saw parts the streaming parser (dbfs/put) did not. A delimiter opens the body or follows CRLF.
+TEST_F(WorkspaceRoutesTest, MultipartDelimiterMustStartALine) {
+  auto parts_of = [](std::string body) {
+    http::Request request;
+    request.headers = {{"Content-Type", "multipart/form-data; boundary=b"}};
+    request.body = std::move(body);
+    return detail::ParseMultipartForm(request);
+  };
+  auto mid_line = parts_of("junk--b\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/x\r\n--b--");
+  ASSERT_TRUE(mid_line.has_value()) << mid_line.status().ToString();
+  EXPECT_TRUE(mid_line->empty());  // the only real delimiter is the closing one
+  auto preamble = parts_of("preamble\r\n--b\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n/x\r\n--b--");
+  ASSERT_TRUE(preamble.has_value()) << preamble.status().ToString();
+  ASSERT_EQ(preamble->size(), 1u);
+  EXPECT_EQ((*preamble)[0].name, "path");
+  EXPECT_EQ((*preamble)[0].content, "/x");
+  auto at_start = parts_of("--b\r\n\r\nv\r\n--b--");
+  ASSERT_TRUE(at_start.has_value()) << at_start.status().ToString();
+  ASSERT_EQ(at_start->size(), 1u);
+  EXPECT_EQ((*at_start)[0].content, "v");
+  EXPECT_EQ(parts_of("x--b--").status().code(), ErrorCode::kMalformedRequest);
+}
+
+// api_body_fuzzer finding: JSON bodies nested thousands deep overflowed the stack in nlohmann's recursive copy and
+// dump (e.g. an ipynb import); every REST JSON body is now limited to kMaxJsonDepth levels.
+TEST_F(WorkspaceRoutesTest, DeeplyNestedJsonBodiesAreMalformed) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  http::Response response = Call(Method::kPost, "/api/2.0/workspace/mkdirs", R"({"path": "/a", "x": )" + deep + "}");
+  EXPECT_EQ(response.status, 400) << response.body;
+  EXPECT_EQ(ErrorCodeOf(response), "MALFORMED_REQUEST");
+  std::string notebook = R"({"nbformat":4,"nbformat_minor":5,"metadata":{"x":)" + deep + R"(},"cells":[]})";
+  response = Import({{"path", "/Users/admin/deep"}, {"format", "JUPYTER"}, {"content", Base64Encode(notebook)}});
+  EXPECT_EQ(response.status, 400) << response.body;
+  EXPECT_EQ(ErrorCodeOf(response), "INVALID_PARAMETER_VALUE");
 }
 
 TEST_F(WorkspaceRoutesTest, ListMkdirsDeleteAndHomeFolders) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -74,7 +75,9 @@ class FakeDbfs {
         return {204, "", "text/plain"};
       }
       if (!files_.count(file)) return Fail(404, "RESOURCE_DOES_NOT_EXIST");
-      return {200, files_[file], "application/octet-stream"};
+      CannedResponse response{200, files_[file], "application/octet-stream"};
+      if (truncate_downloads_) response.declared_length = static_cast<long long>(files_[file].size()) + 4096;
+      return response;
     }
     std::string op = path.substr(path.rfind('/') + 1);
     std::string p = body.contains("path") ? body["path"].get<std::string>() : query["path"];
@@ -148,6 +151,7 @@ class FakeDbfs {
   std::map<int64_t, std::pair<std::string, std::string>> open_;
   int64_t next_handle_ = 1;
   int partial_deletes_left_ = 0;
+  bool truncate_downloads_ = false;  // Files API GETs announce 4 KiB more than they send, then hang up
   int reads_ = 0;
   int blocks_ = 0;
 
@@ -235,6 +239,36 @@ TEST_F(FsCommandsTest, VolumesPathsStreamThroughTheFilesApi) {
   ASSERT_EQ(RunFsCp(client_, "dbfs:/Volumes/c/s/v/v.txt", local_ + "/out.txt", options, out_, err_).ToString(), "OK");
   EXPECT_EQ(ReadLocal("out.txt"), "volume data");
   EXPECT_EQ(dbfs_.reads_, 0);
+}
+
+TEST_F(FsCommandsTest, LargeVolumeTransfersAreByteExactAndAnInterruptedDownloadLeavesNothing) {
+  const std::string data = RandomBytes((5 << 20) + 4093);
+  WriteLocal("big.bin", data);
+  FsOptions options;
+  ASSERT_EQ(RunFsCp(client_, local_ + "/big.bin", "dbfs:/Volumes/c/s/v/big.bin", options, out_, err_).ToString(),
+            "OK");
+  EXPECT_TRUE(dbfs_.files_["/Volumes/c/s/v/big.bin"] == data);
+  ASSERT_EQ(RunFsCp(client_, "dbfs:/Volumes/c/s/v/big.bin", local_ + "/back.bin", options, out_, err_).ToString(),
+            "OK");
+  EXPECT_TRUE(ReadLocal("back.bin") == data);
+
+  // The server hangs up 4 KiB before the announced end: a clear error, no target and no temporary file.
+  dbfs_.truncate_downloads_ = true;
+  Status status = RunFsCp(client_, "dbfs:/Volumes/c/s/v/big.bin", local_ + "/cut.bin", options, out_, err_);
+  EXPECT_EQ(status.code(), ErrorCode::kConnectionFailure);
+  EXPECT_NE(status.message().find("closed after " + std::to_string(data.size()) + " of " +
+                                  std::to_string(data.size() + 4096) + " bytes"),
+            std::string::npos)
+      << status.message();
+  // Also with --overwrite over an existing file: the old file stays as it was.
+  options.overwrite = true;
+  status = RunFsCp(client_, "dbfs:/Volumes/c/s/v/big.bin", local_ + "/big.bin", options, out_, err_);
+  EXPECT_EQ(status.code(), ErrorCode::kConnectionFailure);
+  EXPECT_TRUE(ReadLocal("big.bin") == data);
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(local_)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"back.bin", "big.bin"}));
 }
 
 TEST_F(FsCommandsTest, OverwriteAndDirectoryTargets) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -41,6 +42,10 @@ struct CannedResponse {
   int status = 200;
   std::string body = "{}";
   std::string content_type = "application/json";
+  /// When >= 0, the Content-Length announced instead of the body's size (a larger value makes a truncated answer).
+  long long declared_length = -1;
+  /// Sends the body as one chunk with Transfer-Encoding: chunked instead of a Content-Length.
+  bool chunked = false;
 };
 
 /// Serves one connection at a time on 127.0.0.1 and a kernel-chosen port; every request gets the handler's
@@ -142,9 +147,19 @@ class LoopbackHttpServer {
     }
     std::string out = "HTTP/1.1 " + std::to_string(response.status) + " Canned\r\n";
     out += "Content-Type: " + response.content_type + "\r\n";
-    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
-    out += "Connection: close\r\n\r\n";
-    out += response.body;
+    if (response.chunked) {
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx", response.body.size());
+      out += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+      if (!response.body.empty()) out += std::string(size) + "\r\n" + response.body + "\r\n";
+      out += "0\r\n\r\n";
+    } else {
+      long long length = response.declared_length >= 0 ? response.declared_length
+                                                        : static_cast<long long>(response.body.size());
+      out += "Content-Length: " + std::to_string(length) + "\r\n";
+      out += "Connection: close\r\n\r\n";
+      out += response.body;
+    }
     size_t written = 0;
     while (written < out.size()) {
       ssize_t n = write(fd, out.data() + written, out.size() - written);

@@ -74,6 +74,21 @@ TEST(DeltaLogTest, AbsolutePathsUnderTheTableRootMatchRelativeOnes) {
   EXPECT_EQ((*snapshot)->num_active_files(), 0);
 }
 
+// Fuzzing regression (storage_path_fuzzer, same root cause): a NUL in a log path ("\u0000", raw or %-encoded) reached
+// file opens and the scan SQL.
+TEST(DeltaLogTest, PathsWithNulAreCorruptData) {
+  for (std::string path : {"a\\u0000b.parquet", "a%00b.parquet", "a\\u0000%20b.parquet"}) {
+    storage::InMemoryObjectStore store;
+    WriteCommit(store, 0, {ProtocolLine(), MetadataLine(), AddLine(path)});
+    auto snapshot = DeltaLog(store, "").LoadLatest();
+    ASSERT_FALSE(snapshot.has_value()) << path;
+    EXPECT_EQ(snapshot.status().code(), path.find('%') != std::string::npos && path.find("\\u") == std::string::npos
+                                            ? ErrorCode::kInvalidParameterValue
+                                            : ErrorCode::kCorruptData)
+        << snapshot.status().ToString();
+  }
+}
+
 TEST(DeltaLogTest, DeletionVectorsAreProbedByPathAndDvId) {
   storage::InMemoryObjectStore store;
   std::string dv = R"(,"deletionVector":{"storageType":"u","pathOrInlineDv":"vBn[lx{q8@P<9BNH/isA","offset":1,"sizeInBytes":36,"cardinality":2})";

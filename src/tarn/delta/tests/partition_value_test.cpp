@@ -96,6 +96,29 @@ TEST(PartitionValueTest, Decimals) {
   EXPECT_EQ(big.decimal_unscaled / 1000000000000000000LL / 1000000000000000000LL, 99);
 }
 
+// Found reviewing the parser for delta_log_fuzzer: a huge exponent looped ~9e18 times (a hang), and six-digit years
+// overflowed int64 micros.
+TEST(PartitionValueTest, HugeExponentsAndYearsAreRefusedQuickly) {
+  auto d = DataType::Decimal(12, 5);
+  for (std::string bad : {"1e9223372036854775807", "1e-9223372036854775807", "1e101", "5e-200"}) {
+    auto parsed = ParsePartitionValue(bad, *d);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidTextRepresentation) << bad;
+  }
+  EXPECT_EQ(static_cast<int64_t>(Parse("0e9223372036854775807", d).decimal_unscaled), 0);
+  EXPECT_EQ(static_cast<int64_t>(Parse("-0.0e-9223372036854775807", d).decimal_unscaled), 0);
+  EXPECT_EQ(static_cast<int64_t>(Parse("100e-2", d).decimal_unscaled), 100000);
+  auto ts = T(TypeKind::kTimestamp);
+  for (std::string bad : {"999999-12-31 23:59:59", "-999999-01-01T00:00:00Z", "300000-01-01"}) {
+    auto parsed = ParsePartitionValue(bad, *ts);
+    ASSERT_FALSE(parsed.has_value()) << bad;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidTextRepresentation) << bad;
+  }
+  EXPECT_EQ(Parse("200000-01-01 00:00:00", ts).int_value / 1000000 / 86400, 72328972);
+  EXPECT_EQ(Parse("2000-01-01", T(TypeKind::kDate)).int_value, 10957);
+  EXPECT_EQ(Parse("999999-12-31", T(TypeKind::kDate)).int_value, 364522971);
+}
+
 TEST(PartitionValueTest, NestedTypesAreRefused) {
   auto array = DataType::Array(T(TypeKind::kInteger), true);
   EXPECT_EQ(ParsePartitionValue("[1]", *array).status().code(), ErrorCode::kFeatureNotSupported);

@@ -61,5 +61,20 @@ TEST(SchemaTest, StructuralEquality) {
   EXPECT_FALSE(a->type()->Equals(*c->type()));
 }
 
+// Found with deep-nesting inputs for the fuzzers: a schemaString nesting types thousands deep recursed without bound.
+TEST(SchemaTest, DeepNestingIsCorruptData) {
+  std::string open, close;
+  for (int i = 0; i < 5000; i++) {
+    open += R"({"type":"array","containsNull":true,"elementType":)";
+    close += "}";
+  }
+  std::string schema = R"({"type":"struct","fields":[{"name":"a","type":)" + open + R"("long")" + close +
+                       R"(,"nullable":true,"metadata":{}}]})";
+  auto parsed = ParseSchema(schema);
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_EQ(parsed.status().code(), ErrorCode::kCorruptData);
+  EXPECT_NE(parsed.status().message().find("deeper"), std::string::npos) << parsed.status().message();
+}
+
 }  // namespace
 }  // namespace tarn::delta

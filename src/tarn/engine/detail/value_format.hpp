@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tarn/engine/types.hpp"
 
@@ -19,6 +20,10 @@ bool IsValidAt(duckdb_vector vector, idx_t row);
 std::string_view StringAt(duckdb_vector vector, idx_t row);
 /// Appends the text of the non-NULL value at `row` of `vector`, whose type is `type`.
 void AppendValue(duckdb_vector vector, const LogicalType& type, idx_t row, ValueStyle style, std::string& out);
+/// Appends the text of rows [begin, end) of `vector` (its data and validity pointers passed in) to `text` and one
+/// length per row to `lengths` (-1 for NULL): Chunk::FormatColumn.
+void AppendColumn(duckdb_vector vector, const void* data, const uint64_t* validity, const LogicalType& type,
+                  idx_t begin, idx_t end, ValueStyle style, std::string& text, std::vector<int32_t>& lengths);
 
 /// Scalar formatters, exposed for tests.
 std::string FormatDouble(double value, ValueStyle style);

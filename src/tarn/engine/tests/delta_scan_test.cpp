@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "tarn/delta/delta_log.hpp"
 #include "tarn/engine/database.hpp"
@@ -90,6 +93,91 @@ TEST(DeletionVectorTest, ParsesArrayRunAndBitmapContainers) {
   std::string bad_magic = data;
   bad_magic[0] ^= 1;
   EXPECT_EQ(ParseRoaringBitmapArray(bad_magic).status().code(), ErrorCode::kCorruptData);
+}
+
+// Found reviewing the parser for delta_scan_fuzzer: runs are 4 bytes each but can describe 65,536 rows, so a small
+// bitmap could make the reader allocate billions of rows; runs past a container's end were also accepted (spilling into
+// the next key's rows).
+TEST(DeletionVectorTest, RefusesRunsPastTheContainerAndRowsBeyondTheLimit) {
+  auto run_bitmap = [](uint16_t num_runs, uint16_t start, uint16_t length_minus_one) {
+    std::string data;
+    PutLe(data, 1681511377, 4);
+    PutLe(data, 1, 8);
+    PutLe(data, 0, 4);
+    PutLe(data, 12347, 4);
+    data.push_back('\x01');
+    PutLe(data, 0, 2);
+    PutLe(data, 0, 2);
+    PutLe(data, num_runs, 2);
+    for (int r = 0; r < num_runs; r++) {
+      PutLe(data, start, 2);
+      PutLe(data, length_minus_one, 2);
+    }
+    return data;
+  };
+  EXPECT_EQ(ParseRoaringBitmapArray(run_bitmap(1, 0xFFF0, 0x20)).status().code(), ErrorCode::kCorruptData);
+  auto full = ParseRoaringBitmapArray(run_bitmap(1, 0, 0xFFFF), 65536);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->size(), 65536u);
+  auto repeated = ParseRoaringBitmapArray(run_bitmap(1000, 0, 0xFFFF), 65536);
+  EXPECT_EQ(repeated.status().code(), ErrorCode::kCorruptData);
+  EXPECT_NE(repeated.status().message().find("cardinality"), std::string::npos) << repeated.status().message();
+
+  // Through a descriptor: the inline DV claims 2 rows, its runs hold 65,536.
+  std::string bitmap = run_bitmap(1, 0, 0xFFFF);
+  while (bitmap.size() % 4 != 0) bitmap.push_back('\0');
+  static constexpr char kAlphabet[] =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  std::string z85;
+  for (size_t i = 0; i < bitmap.size(); i += 4) {
+    uint32_t value = 0;
+    for (size_t j = 0; j < 4; j++) value = (value << 8) | static_cast<uint8_t>(bitmap[i + j]);
+    char group[5];
+    for (int j = 4; j >= 0; j--) {
+      group[j] = kAlphabet[value % 85];
+      value /= 85;
+    }
+    z85.append(group, 5);
+  }
+  storage::InMemoryObjectStore store;
+  delta::DeletionVectorRef dv;
+  dv.storage_type = 'i';
+  dv.path_or_inline_dv = z85;
+  dv.size_in_bytes = static_cast<int32_t>(run_bitmap(1, 0, 0xFFFF).size());
+  dv.cardinality = 2;
+  EXPECT_EQ(LoadDeletionVector(store, "", dv).status().code(), ErrorCode::kCorruptData);
+  dv.cardinality = 65536;
+  auto loaded = LoadDeletionVector(store, "", dv);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->size(), 65536u);
+  dv.cardinality = -1;
+  EXPECT_EQ(LoadDeletionVector(store, "", dv).status().code(), ErrorCode::kCorruptData);
+}
+
+// Found reviewing the parser for delta_scan_fuzzer: an absolute ('p') DV allocated offset/sizeInBytes from the log
+// before looking at the file, so a negative or huge sizeInBytes threw std::length_error or allocated gigabytes.
+TEST(DeletionVectorTest, AbsolutePathRangeIsCheckedAgainstTheFile) {
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("tarn-dv-" + std::to_string(::getpid()) + ".bin")).string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << std::string(64, '\0');
+  }
+  storage::InMemoryObjectStore store;
+  delta::DeletionVectorRef dv;
+  dv.storage_type = 'p';
+  dv.path_or_inline_dv = path;
+  dv.cardinality = 0;
+  for (int32_t size : {-100, -8, 2000000000, 100}) {
+    dv.size_in_bytes = size;
+    dv.offset = 1;
+    auto rows = LoadDeletionVector(store, "", dv);
+    EXPECT_EQ(rows.status().code(), ErrorCode::kCorruptData) << size << ": " << rows.status().ToString();
+  }
+  dv.size_in_bytes = 4;
+  dv.offset = -5;
+  EXPECT_EQ(LoadDeletionVector(store, "", dv).status().code(), ErrorCode::kCorruptData);
+  std::filesystem::remove(path);
 }
 
 TEST(DeletionVectorTest, RelativePathFromUuid) {

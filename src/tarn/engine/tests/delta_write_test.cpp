@@ -169,6 +169,24 @@ TEST_F(DeltaWriteTest, StatsCoverMinMaxNullCountWithSparkStringTruncation) {
   EXPECT_TRUE(Rows("SELECT * FROM " + Table() + " WHERE id > 100").empty());
 }
 
+// sql_fuzzer finding (ASan heap-use-after-free): TIMESTAMP stats were parsed through a reference to a temporary
+// DataType that had already been freed. Under the sanitizer build this test fails without the fix.
+TEST_F(DeltaWriteTest, TimestampStatsAreParsedWithALiveType) {
+  DeltaCreateTable create;
+  create.source_query =
+      "SELECT * FROM (VALUES (TIMESTAMPTZ '2024-01-02 03:04:05+00', TIMESTAMP '2024-01-01 00:00:00'), "
+      "(TIMESTAMPTZ '2024-03-04 05:06:07+00', TIMESTAMP '2024-02-01 00:00:00')) t(ts, ntz)";
+  auto created = writer_->CreateTable(root_, create);
+  ASSERT_TRUE(created.has_value()) << created.status().ToString();
+  auto snapshot = Validate();
+  ASSERT_EQ(snapshot->num_active_files(), 1);
+  auto stats = nlohmann::json::parse(snapshot->active_files()[0].stats);
+  EXPECT_TRUE(stats["minValues"].contains("ts")) << stats.dump();
+  EXPECT_TRUE(stats["maxValues"].contains("ntz")) << stats.dump();
+  EXPECT_TRUE(Rows("SELECT * FROM " + Table() + " WHERE ts > TIMESTAMPTZ '2030-01-01 00:00:00+00'").empty());
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + Table() + " WHERE ts < TIMESTAMPTZ '2030-01-01 00:00:00+00'").size(), 1u);
+}
+
 TEST_F(DeltaWriteTest, PartitionDirectoriesAreEscapedAsSparkDoes) {
   DeltaCreateTable create;
   create.partition_columns = {"p", "n"};
@@ -428,6 +446,7 @@ TEST_F(DeltaWriteTest, TargetFileSizeSplitsFilesAndCheckpointsAreParquet) {
                                 options);
   EXPECT_GE(big.num_added_files, 3);  // files are cut at row-group boundaries (122,880 rows)
   for (int i = 0; i < 10; i++) Append("SELECT " + std::to_string(i) + " AS id");
+  writer_->checkpointer().Drain();  // checkpoints are written in the background
   EXPECT_TRUE(fs::exists(root_ + "/_delta_log/" + delta::VersionStem(10) + ".checkpoint.parquet"));
   auto snapshot = Validate();
   EXPECT_EQ(snapshot->checkpoint_version(), 10);

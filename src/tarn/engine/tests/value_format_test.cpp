@@ -203,6 +203,50 @@ TEST_F(ValueFormatTest, MatchesDuckDbCastOnGeneratedValues) {
   }
 }
 
+TEST_F(ValueFormatTest, FormatColumnMatchesFormatValue) {
+  // The bulk path (one call per column slice) gives each row the text FormatValue gives it, NULL as length -1;
+  // integer, text and double columns have their own loops, the rest go value by value.
+  auto stream = session_->Execute(
+      "SELECT (i * 7919 - 5000000)::INTEGER AS a, CASE WHEN i % 5 = 0 THEN NULL ELSE i * -3 END::BIGINT AS b, "
+      "(i % 200 - 100)::TINYINT AS c, (i * 1000003)::UBIGINT AS d, CASE WHEN i % 7 = 0 THEN NULL ELSE "
+      "repeat('x', (i % 20)::INTEGER) || i END AS e, CASE WHEN i % 11 = 0 THEN NULL WHEN i % 13 = 0 THEN 'nan'::DOUBLE "
+      "ELSE (i::DOUBLE * 1.37e-3 - 12.5) * pow(10, i % 40 - 20) END AS f, (i % 3 = 0) AS g, "
+      "DATE '2000-01-01' + (i % 999)::INTEGER AS h, (i / 7)::DECIMAL(12,3) AS k, [i, NULL] AS l "
+      "FROM range(0, 5000) t(i)");
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  std::string text;
+  std::vector<int32_t> lengths;
+  size_t rows = 0;
+  while (true) {
+    auto chunk = (*stream)->Next();
+    ASSERT_TRUE(chunk.ok()) << chunk.status().ToString();
+    if (!*chunk) break;
+    const Chunk& c = **chunk;
+    rows += c.num_rows();
+    // A slice that does not start at row 0, and the whole chunk.
+    for (size_t begin : {size_t{0}, size_t{3}}) {
+      for (size_t col = 0; col < c.num_columns(); col++) {
+        SCOPED_TRACE(col);
+        c.FormatColumn(col, begin, c.num_rows(), ValueStyle::kPostgres, text, lengths);
+        ASSERT_EQ(lengths.size(), c.num_rows() - begin);
+        size_t offset = 0;
+        for (size_t r = begin; r < c.num_rows(); r++) {
+          int32_t length = lengths[r - begin];
+          if (c.IsNull(col, r)) {
+            EXPECT_EQ(length, -1);
+            continue;
+          }
+          ASSERT_GE(length, 0);
+          EXPECT_EQ(text.substr(offset, static_cast<size_t>(length)), c.FormatValue(col, r, ValueStyle::kPostgres));
+          offset += static_cast<size_t>(length);
+        }
+        EXPECT_EQ(offset, text.size());
+      }
+    }
+  }
+  EXPECT_EQ(rows, 5000u);
+}
+
 TEST_F(ValueFormatTest, NullFormatting) {
   auto stream = session_->Execute("SELECT NULL::INT AS a, [NULL]::INT[] AS b");
   ASSERT_TRUE(stream.ok());

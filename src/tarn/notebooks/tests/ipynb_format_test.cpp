@@ -149,5 +149,20 @@ TEST(IpynbFormatTest, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
 }
 
+// Fuzzing regression (workspace_import_fuzzer): deeply nested cell metadata overflowed the stack in nlohmann's
+// recursive copy; nesting beyond kMaxJsonDepth is refused before parsing.
+TEST(IpynbFormatTest, DeepNestingIsRefused) {
+  std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  std::string text = R"({"nbformat":4,"nbformat_minor":5,"metadata":{},"cells":[{"cell_type":"code","source":"x",)"
+                     R"("metadata":{"y":)" + deep + R"(},"outputs":[]}]})";
+  auto parsed = ParseIpynb(text);
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidParameterValue);
+  std::string shallow = std::string(100, '[') + std::string(100, ']');
+  std::string ok = R"({"nbformat":4,"nbformat_minor":5,"metadata":{},"cells":[{"cell_type":"code","source":"[[[[",)"
+                   R"("metadata":{"y":)" + shallow + R"(},"outputs":[]}]})";
+  EXPECT_TRUE(ParseIpynb(ok).has_value()) << ParseIpynb(ok).status().ToString();
+}
+
 }  // namespace
 }  // namespace tarn::notebooks

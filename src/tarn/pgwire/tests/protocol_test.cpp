@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "tarn/base/crypto.hpp"
 #include "tarn/pgwire/scram.hpp"
 
@@ -145,6 +149,36 @@ TEST(BackendWriterTest, EncodesMessagesWithLengths) {
   w.Error(f);
   EXPECT_EQ(out.substr(5), std::string("SERROR\0VERROR\0C42601\0Mbad\0P5\0\0", 30));
   EXPECT_EQ(ReadInt32(out.data() + 1), static_cast<int32_t>(out.size() - 1));
+}
+
+TEST(BackendWriterTest, DataRowsMatchRowByRowEncoding) {
+  // Three rows of (text, int, nullable) built a column at a time, against the piecewise DataRow encoder.
+  std::vector<BackendWriter::ColumnValues> columns(3);
+  columns[0] = {"abcdef", {1, 0, 5}};
+  columns[1] = {"1-2300", {1, 2, 3}};
+  columns[2] = {"xy", {-1, 2, -1}};
+  std::string bulk = "prefix";
+  BackendWriter(bulk).DataRows(columns, 3);
+
+  std::string rows = "prefix";
+  BackendWriter w(rows);
+  const std::vector<std::vector<std::optional<std::string>>> expected = {
+      {"a", "1", std::nullopt}, {"", "-2", "xy"}, {"bcdef", "300", std::nullopt}};
+  for (const auto& row : expected) {
+    w.BeginDataRow(3);
+    for (const auto& v : row) {
+      if (v) {
+        w.AppendValue(*v);
+      } else {
+        w.AppendNull();
+      }
+    }
+    w.EndDataRow();
+  }
+  EXPECT_EQ(bulk, rows);
+  std::string none;
+  BackendWriter(none).DataRows(columns, 0);
+  EXPECT_EQ(none, "");
 }
 
 TEST(ScramTest, ParsesClientMessagesAndRejectsChannelBinding) {

@@ -28,6 +28,9 @@ std::optional<QualifiedName> ReadQualifiedName(const std::vector<Token>& t, size
 struct NameContext {
   std::string catalog;
   std::string schema;
+  /// spark.sql.timestampType is TIMESTAMP_LTZ: a bare TIMESTAMP in an expression (`CAST(x AS TIMESTAMP)`,
+  /// `x::timestamp`, `TIMESTAMP '...'`) becomes TIMESTAMPTZ, as in Spark (ADR 0004).
+  bool ltz_timestamps = false;
 };
 
 /// Returns (catalog, schema, table) for a 1-3 part name in `context`; kInvalidParameterValue for 4+ parts.
@@ -52,7 +55,9 @@ using OverlayFn = std::function<std::optional<std::string>(const std::vector<std
 /// becomes `delta.`<location>`` [VERSION AS OF n | TIMESTAMP AS OF 'ts'] AS name, a view becomes
 /// `(<its resolved text>) AS name`. CTE names shadow tables; names that are not in the catalog (DuckDB tables,
 /// information_schema, functions like range()) are left as written. A table referenced more than once is pinned to
-/// one version so the statement reads one snapshot. Errors: kSyntaxError (malformed time travel), catalog errors,
+/// one version so the statement reads one snapshot. With `context.ltz_timestamps`, TIMESTAMP in casts and typed
+/// literals becomes TIMESTAMPTZ (also in expanded views); Spark's TIMESTAMP_NTZ / TIMESTAMP_LTZ there always become
+/// DuckDB's TIMESTAMP / TIMESTAMPTZ. Errors: kSyntaxError (malformed time travel), catalog errors,
 /// kInvalidState for views nested too deeply (a cycle).
 Result<std::string> ResolveNames(std::string_view text, const std::vector<Token>& tokens, catalog::Catalog& catalog, const NameContext& context,
                                  const LatestVersionFn& latest_version, int depth = 0,

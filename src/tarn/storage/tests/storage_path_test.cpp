@@ -52,6 +52,15 @@ TEST(StoragePathTest, PercentDecodes) {
   EXPECT_FALSE(PercentDecode("nul%00byte").has_value());
 }
 
+// Fuzzing regression (storage_path_fuzzer): a raw NUL passed through PercentDecode although a decoded one was refused,
+// so a Delta log path with a NUL reached file opens and generated SQL.
+TEST(StoragePathTest, PercentDecodeRefusesRawNul) {
+  auto decoded = PercentDecode(std::string_view("a\0b/c%20", 8));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.status().code(), ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(PercentDecode("a%20b").value(), "a b");
+}
+
 TEST(StoragePathTest, PercentEncodeRoundTrips) {
   std::string raw = "dir/a b#c%d?é";
   std::string encoded = PercentEncodePath(raw);
