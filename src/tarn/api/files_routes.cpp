@@ -207,13 +207,15 @@ http::Response UploadFile(DbfsFileSystem& dbfs, http::Request& request) {
   auto upload = dbfs.StartUpload();
   if (!upload.has_value()) return ErrorResponse(upload.error());
   if (request.body_reader) {
-    // Streamed from the socket piece by piece into the staging file.
-    std::string piece;
+    // Streamed from the socket into the staging file through the page cache: the server splices a Content-Length
+    // body socket -> pipe -> file, so it never passes through user space.
+    auto fd = (*upload)->WritableDescriptor();
+    if (!fd.has_value()) return ErrorResponse(fd.error());
     while (true) {
-      Result<bool> more = request.body_reader->Read(piece);
+      uint64_t moved = 0;
+      Result<bool> more = request.body_reader->ReadInto(*fd, moved);
       if (!more.has_value()) return ErrorResponse(more.error());
-      Status appended = (*upload)->Append(piece);
-      if (!appended.ok()) return ErrorResponse(appended);
+      (*upload)->Appended(static_cast<int64_t>(moved));
       if (!*more) break;
     }
   } else {

@@ -2,8 +2,12 @@
 // Request/Response helpers: header lookup, JSON error bodies, percent-decoding, query strings, JSON escaping.
 #include "tarn/http/message.hpp"
 
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "tarn/http/detail/ascii.hpp"
 
@@ -49,6 +53,24 @@ size_t ValidUtf8Length(std::string_view text, size_t i) {
 }
 
 }  // namespace
+
+Result<bool> BodyReader::ReadInto(int fd, uint64_t& moved) {
+  moved = 0;
+  std::string piece;
+  Result<bool> more = Read(piece);
+  if (!more.ok()) return more;
+  std::string_view rest = piece;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error(ErrorCode::kIoError, "writing the request body failed: {}", std::strerror(errno));
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+    moved += static_cast<uint64_t>(n);
+  }
+  return more;
+}
 
 std::string_view MethodName(Method method) {
   switch (method) {

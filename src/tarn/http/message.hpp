@@ -33,6 +33,10 @@ class BodyReader {
   /// once the body is complete (`out` may still hold its last bytes). Errors: kRequestTooLarge past the route's
   /// limit, kConnectionFailure when the client stalls past the read timeout or goes away, kCancelled on shutdown.
   virtual Result<bool> Read(std::string& out) = 0;
+  /// Like Read, but writes the next bytes of the body to `fd` (a file open for writing at the position to fill)
+  /// and sets `moved` to their count. The server moves a Content-Length body socket -> pipe -> file with splice(2),
+  /// never through user space; this default reads a piece and write(2)s it. A failed write is kIoError.
+  virtual Result<bool> ReadInto(int fd, uint64_t& moved);
 };
 
 /// A parsed request. Header names compare case-insensitively; `path` is percent-decoded, `query` decoded pairs in

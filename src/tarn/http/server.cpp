@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -61,6 +62,10 @@ constexpr std::chrono::milliseconds kCloseWait{2000};
 // Size of a streamed request body piece handed to BodyReader::Read: each piece is filled completely (or ends the
 // body), so a handler thread hop is paid per MiB rather than per socket read.
 constexpr size_t kStreamedPieceBytes = 1 << 20;
+// A Content-Length body a handler takes with ReadInto moves socket -> pipe -> file with splice(2) in pieces of up
+// to this size (one handler thread hop each), through a pipe of kSplicePipeBytes (fewer when the system caps it).
+constexpr uint64_t kSplicedPieceBytes = 8 << 20;
+constexpr size_t kSplicePipeBytes = 1 << 20;
 // Largest single sendfile(2) call, so one download cannot hold an I/O thread for long.
 constexpr size_t kSendfileBytes = 4 << 20;
 // Unsent bytes a file body may leave queued in the socket (see Session::SetFileLowat).
@@ -100,9 +105,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   const beast::tcp_stream::executor_type& strand() const { return strand_; }
   // Reads the next piece of a streamed request body and calls `done` with it (on the strand). Strand only.
-  // `buffer` is recycled storage for the piece (its capacity is reused).
-  using PieceCallback = std::function<void(Result<bool> more, std::string piece)>;
-  void ReadStreamedPiece(std::string buffer, PieceCallback done);
+  // `buffer` is recycled storage for the piece (its capacity is reused). With `file_fd` >= 0 a Content-Length body
+  // is spliced straight into that file instead and `spliced` counts those bytes; whatever `piece` still carries
+  // (a chunked body, splice unsupported) is for the caller to write after them.
+  using PieceCallback = std::function<void(Result<bool> more, std::string piece, uint64_t spliced)>;
+  void ReadStreamedPiece(std::string buffer, int file_fd, PieceCallback done);
 
  private:
   void WaitForRequest();
@@ -120,6 +127,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool DispatchStreamed();
   void ReadPiece();
   void ReadRawPiece();
+  void SpliceRawPiece();
+  Status DrainPipe(size_t bytes);
+  void ClosePipe();
   void DeliverPiece(Result<bool> more);
   void FailPiece(Status status);
   bool BodyUnfinished() const;
@@ -155,6 +165,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool body_read_pending_ = false;  // a ReadStreamedPiece has not delivered yet
   bool raw_body_ = false;           // the streamed body is a Content-Length body read with recv(2)
   uint64_t raw_remaining_ = 0;      // its bytes not yet read
+  int splice_fd_ = -1;              // the file the pending piece goes to (ReadStreamedPiece's file_fd)
+  uint64_t piece_spliced_ = 0;      // bytes of the pending piece already written to splice_fd_
+  std::array<int, 2> pipe_{-1, -1};  // socket -> pipe -> file; empty between pieces
+  bool splice_unsupported_ = false;  // splice(2) refused: copy through the piece buffer
   std::optional<Response> deferred_response_;  // the handler finished while a piece read was pending
   net::steady_timer watchdog_;
   Watch watch_ = Watch::kNone;
@@ -396,43 +410,78 @@ class StreamedBodyReader final : public BodyReader {
     std::string spare = std::move(out);
     out.clear();
     if (!pending_) {
-      pending_ = Request(std::move(spare));
+      pending_ = Request(std::move(spare), -1);
       spare = std::string();
     }
+    Result<Outcome> outcome = Wait();
+    if (!outcome.ok()) return outcome.error();
+    out = std::move(outcome->piece);
+    if (!finished_) pending_ = Request(std::move(spare), -1);  // read ahead into the buffer handed back
+    return !finished_;
+  }
+
+  // No read-ahead here: the file must not be written once the handler has moved on (and may have closed it).
+  Result<bool> ReadInto(int fd, uint64_t& moved) override {
+    moved = 0;
+    if (finished_) return false;
+    if (!pending_) pending_ = Request(std::string(), fd);  // else a read-ahead piece of Read is in flight
+    Result<Outcome> outcome = Wait();
+    if (!outcome.ok()) return outcome.error();
+    moved = outcome->spliced;
+    std::string_view rest = outcome->piece;
+    while (!rest.empty()) {
+      ssize_t n = ::write(fd, rest.data(), rest.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        finished_ = true;
+        return Error(ErrorCode::kIoError, "writing the request body failed: {}", std::strerror(errno));
+      }
+      rest.remove_prefix(static_cast<size_t>(n));
+      moved += static_cast<uint64_t>(n);
+    }
+    return !finished_;
+  }
+
+ private:
+  struct Outcome {
+    Result<bool> more;
+    std::string piece;
+    uint64_t spliced = 0;
+  };
+
+  // Waits for pending_ and consumes it; sets finished_ on errors and at the end of the body.
+  Result<Outcome> Wait() {
     while (pending_->wait_for(kStreamedReadPoll) != std::future_status::ready) {
       // Once the I/O threads stop, the posted read may never run; poll so a handler cannot block shutdown.
       if (server_.io_stopped()) {
         finished_ = true;
+        pending_.reset();
         return Error(ErrorCode::kCancelled, "the server is shutting down");
       }
     }
     Outcome outcome = pending_->get();
     pending_.reset();
-    if (!outcome.first.ok()) {
+    if (!outcome.more.ok()) {
       finished_ = true;
-      return outcome.first.error();
+      return outcome.more.error();
     }
-    out = std::move(outcome.second);
-    finished_ = !*outcome.first;
-    if (!finished_) pending_ = Request(std::move(spare));  // read ahead into the buffer handed back
-    return *outcome.first;
+    finished_ = !*outcome.more;
+    return outcome;
   }
 
- private:
-  using Outcome = std::pair<Result<bool>, std::string>;
-
-  std::future<Outcome> Request(std::string buffer) {
+  std::future<Outcome> Request(std::string buffer, int file_fd) {
     auto promise = std::make_shared<std::promise<Outcome>>();
     std::future<Outcome> future = promise->get_future();
     std::shared_ptr<Session> session = session_.lock();
     if (!session) {
-      promise->set_value(Outcome(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {}));
+      promise->set_value(Outcome{Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {}, 0});
       return future;
     }
-    net::post(session->strand(), [session, promise, buffer = std::move(buffer)]() mutable {
-      session->ReadStreamedPiece(std::move(buffer), [promise](Result<bool> more, std::string piece) {
-        promise->set_value(Outcome(std::move(more), std::move(piece)));
-      });
+    net::post(session->strand(), [session, promise, file_fd, buffer = std::move(buffer)]() mutable {
+      session->ReadStreamedPiece(std::move(buffer), file_fd,
+                                 [promise](Result<bool> more, std::string piece, uint64_t spliced) {
+                                   promise->set_value(Outcome{std::move(more), std::move(piece), spliced});
+                                 });
     });
     return future;
   }
@@ -457,6 +506,7 @@ Session::Session(ServerImpl& server, tcp::socket socket, uint64_t id)
 }
 
 Session::~Session() {
+  ClosePipe();
   if (in_flight_) server_.AdjustInFlight(-1);
   server_.Unregister(id_);
 }
@@ -675,16 +725,18 @@ void Session::FinishStreamedRequest(Response response) {
   SendResponse(std::move(response));
 }
 
-void Session::ReadStreamedPiece(std::string buffer, PieceCallback done) {
+void Session::ReadStreamedPiece(std::string buffer, int file_fd, PieceCallback done) {
   if (closed_ || !stream_parser_) {
-    done(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {});
+    done(Error(ErrorCode::kConnectionFailure, "the client connection is closed"), {}, 0);
     return;
   }
   if (!BodyUnfinished()) {
-    done(false, {});
+    done(false, {}, 0);
     return;
   }
   body_read_pending_ = true;
+  splice_fd_ = file_fd;
+  piece_spliced_ = 0;
   piece_done_ = std::move(done);
   stream_piece_ = std::move(buffer);
   stream_piece_.resize(kStreamedPieceBytes);
@@ -711,7 +763,11 @@ void Session::ReadPiece() {
   }
   if (raw_body_) {
     StartWatch(Watch::kRead, server_.options().read_timeout);
-    ReadRawPiece();
+    if (splice_fd_ >= 0 && !splice_unsupported_) {
+      SpliceRawPiece();
+    } else {
+      ReadRawPiece();
+    }
     return;
   }
   auto& body = stream_parser_->get().body();
@@ -789,8 +845,124 @@ void Session::ReadRawPiece() {
   DeliverPiece(raw_remaining_ > 0);
 }
 
+// Moves up to kSplicedPieceBytes of a Content-Length body into splice_fd_: bytes already buffered behind the header
+// are written first, then socket -> pipe -> file with splice(2), so the body never passes through user space. Each
+// socket splice is drained into the file before the next, so the pipe is empty between pieces. A drained socket
+// waits for readiness as in ReadRawPiece; where splice(2) is refused the piece falls back to ReadRawPiece.
+void Session::SpliceRawPiece() {
+  if (closed_) {
+    FailPiece(Error(ErrorCode::kConnectionFailure, "the client connection is closed"));
+    return;
+  }
+  if (buffer_.size() > 0 && raw_remaining_ > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), raw_remaining_));
+    std::string_view rest(static_cast<const char*>(buffer_.data().data()), n);
+    while (!rest.empty()) {
+      ssize_t w = ::write(splice_fd_, rest.data(), rest.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        FailPiece(Error(ErrorCode::kIoError, "writing the request body failed: {}", std::strerror(errno)));
+        return;
+      }
+      rest.remove_prefix(static_cast<size_t>(w));
+    }
+    buffer_.consume(n);
+    raw_remaining_ -= n;
+    piece_spliced_ += n;
+  }
+  if (pipe_[0] < 0) {
+    if (::pipe2(pipe_.data(), O_NONBLOCK | O_CLOEXEC) != 0) {
+      pipe_ = {-1, -1};
+      splice_unsupported_ = true;
+      ReadRawPiece();
+      return;
+    }
+    (void)::fcntl(pipe_[1], F_SETPIPE_SZ, static_cast<int>(kSplicePipeBytes));  // a hint; the default also works
+  }
+  const int fd = stream_.socket().native_handle();
+  while (raw_remaining_ > 0 && piece_spliced_ < kSplicedPieceBytes) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(raw_remaining_, kSplicePipeBytes));
+    ssize_t n = ::splice(fd, nullptr, pipe_[1], nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      raw_remaining_ -= static_cast<uint64_t>(n);
+      Progress();
+      Status drained = DrainPipe(static_cast<size_t>(n));
+      if (!drained.ok()) {
+        FailPiece(std::move(drained));
+        return;
+      }
+      piece_spliced_ += static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      FailPiece(Error(ErrorCode::kConnectionFailure, "the client closed the connection before the body ended"));
+      return;
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      stream_.socket().async_wait(tcp::socket::wait_read,
+                                  [self = shared_from_this()](const boost::system::error_code& ec) {
+                                    if (self->closed_ || ec) {
+                                      self->FailPiece(Error(ErrorCode::kConnectionFailure,
+                                                            "reading the request body failed: {}",
+                                                            ec ? ec.message() : "connection closed"));
+                                      return;
+                                    }
+                                    self->SpliceRawPiece();
+                                  });
+      return;
+    }
+    if (err == EINVAL || err == ENOSYS) {
+      // This socket cannot be spliced: the rest of the body is copied (the pipe is empty here).
+      splice_unsupported_ = true;
+      ReadRawPiece();
+      return;
+    }
+    FailPiece(Error(ErrorCode::kConnectionFailure, "reading the request body failed: {}", std::strerror(err)));
+    return;
+  }
+  DeliverPiece(raw_remaining_ > 0);
+}
+
+// Moves `bytes` that are in the pipe into splice_fd_; a file that refuses splice(2) gets them through a buffer.
+Status Session::DrainPipe(size_t bytes) {
+  while (bytes > 0) {
+    ssize_t n = ::splice(pipe_[0], nullptr, splice_fd_, nullptr, bytes, SPLICE_F_MOVE);
+    if (n > 0) {
+      bytes -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL) {
+      ssize_t got = ::read(pipe_[0], discard_.data(), std::min(bytes, discard_.size()));
+      if (got <= 0) return Error(ErrorCode::kIoError, "reading the body pipe failed");
+      std::string_view rest(discard_.data(), static_cast<size_t>(got));
+      while (!rest.empty()) {
+        ssize_t w = ::write(splice_fd_, rest.data(), rest.size());
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return Error(ErrorCode::kIoError, "writing the request body failed: {}", std::strerror(errno));
+        rest.remove_prefix(static_cast<size_t>(w));
+      }
+      bytes -= static_cast<size_t>(got);
+      continue;
+    }
+    return Error(ErrorCode::kIoError, "writing the request body failed: {}",
+                 n < 0 ? std::strerror(errno) : "no progress");
+  }
+  return Status::OK();
+}
+
+void Session::ClosePipe() {
+  for (int& end : pipe_) {
+    if (end >= 0) ::close(end);
+    end = -1;
+  }
+}
+
 void Session::FailPiece(Status status) {
   keep_alive_ = false;
+  ClosePipe();  // may hold bytes of the failed body
   stream_parser_.reset();  // the body cannot be resumed
   raw_body_ = false;
   raw_remaining_ = 0;
@@ -806,7 +978,10 @@ void Session::DeliverPiece(Result<bool> more) {
   std::string piece = std::move(stream_piece_);
   stream_piece_ = std::string();
   piece.resize(more.ok() ? piece_filled_ : 0);
-  if (done) done(std::move(more), std::move(piece));
+  uint64_t spliced = more.ok() ? piece_spliced_ : 0;
+  splice_fd_ = -1;  // the handler owns the file again
+  piece_spliced_ = 0;
+  if (done) done(std::move(more), std::move(piece), spliced);
   if (deferred_response_) {
     Response response = std::move(*deferred_response_);
     deferred_response_.reset();

@@ -572,16 +572,22 @@ class UploadImpl final : public DbfsUpload {
     if (committed_) return Error(ErrorCode::kInvalidState, "The upload is already closed.");
     TARN_RETURN_IF_ERROR(writer_.Append(data));
     size_ += static_cast<int64_t>(data.size());
-    // Without O_DIRECT, start writeback of what is written so far (without waiting), so a large upload reaches the
-    // disk while it arrives and Commit's fsync has little left to do. Only a hint: failures show up at that fsync.
-    if (!writer_.direct() && size_ - flushed_ >= kWritebackBytes) {
-      ::sync_file_range(fd_.get(), flushed_, size_ - flushed_, SYNC_FILE_RANGE_WRITE);
-      flushed_ = size_;
-    }
+    KickWriteback();
     return Status::OK();
   }
 
   int64_t size() const override { return size_; }
+
+  Result<int> WritableDescriptor() override {
+    if (committed_) return Error(ErrorCode::kInvalidState, "The upload is already closed.");
+    if (writer_.direct()) TARN_RETURN_IF_ERROR(writer_.Finish());
+    return fd_.get();
+  }
+
+  void Appended(int64_t bytes) override {
+    size_ += bytes;
+    KickWriteback();
+  }
 
   Status Commit(std::string_view path, bool overwrite) override {
     if (committed_) return Error(ErrorCode::kInvalidState, "The upload is already closed.");
@@ -623,6 +629,15 @@ class UploadImpl final : public DbfsUpload {
   }
 
  private:
+  // Without O_DIRECT, starts writeback of what is written so far (without waiting), so a large upload reaches the
+  // disk while it arrives and Commit's fsync has little left to do. Only a hint: failures show up at that fsync.
+  void KickWriteback() {
+    if (!writer_.direct() && size_ - flushed_ >= kWritebackBytes) {
+      ::sync_file_range(fd_.get(), flushed_, size_ - flushed_, SYNC_FILE_RANGE_WRITE);
+      flushed_ = size_;
+    }
+  }
+
   int root_fd_;
   int staging_fd_;
   Fd fd_;

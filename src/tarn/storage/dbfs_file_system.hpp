@@ -70,6 +70,12 @@ class DbfsUpload {
   virtual ~DbfsUpload() = default;
   virtual Status Append(std::string_view data) = 0;
   virtual int64_t size() const = 0;
+  /// Hands the staging file to a caller that writes into it itself (for example with splice(2)): writes out what
+  /// Append buffered, switches the file to page-cache writes and returns a descriptor positioned at size(), owned
+  /// by the upload. Report each write with Appended(); Append may still be mixed in.
+  virtual Result<int> WritableDescriptor() = 0;
+  /// Accounts `bytes` written through WritableDescriptor() and starts their writeback, as Append does.
+  virtual void Appended(int64_t bytes) = 0;
   /// Publishes the bytes at `path`, creating missing parent directories. Without `overwrite` an existing file is
   /// kResourceAlreadyExists; a directory at `path` always is. A file on the parent chain is
   /// kResourceAlreadyExists. After a successful commit the upload is spent (Append/Commit fail kInvalidState).

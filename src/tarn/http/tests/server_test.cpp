@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <map>
@@ -777,6 +778,51 @@ TEST_F(StreamingFixture, LargeBodyStreamsPastTheBufferedLimit) {
   auto too_big = client.Read();
   ASSERT_TRUE(too_big.has_value());
   EXPECT_EQ(too_big->status, 413);
+}
+
+// ReadInto writes the body into a file (spliced for a Content-Length body, copied for a chunked one); the route
+// answers with the size and hash of what landed in the file.
+TEST_F(StreamingFixture, ReadIntoFillsAFileByteExact) {
+  router_.AddStreaming(Method::kPut, "/into", [](Request& request) {
+    char name[] = "/tmp/tarn-read-into-XXXXXX";
+    int fd = ::mkstemp(name);
+    if (fd < 0) return Response::Text("mkstemp failed");
+    ::unlink(name);
+    uint64_t reported = 0;
+    while (true) {
+      uint64_t moved = 0;
+      Result<bool> more = request.body_reader->ReadInto(fd, moved);
+      if (!more.ok()) {
+        ::close(fd);
+        return Response::Error(more.error());
+      }
+      reported += moved;
+      if (!*more) break;
+    }
+    std::string content(static_cast<size_t>(::lseek(fd, 0, SEEK_END)), '\0');
+    ssize_t got = ::pread(fd, content.data(), content.size(), 0);
+    ::close(fd);
+    if (got != static_cast<ssize_t>(content.size())) return Response::Text("short read");
+    return Response::Text(std::to_string(reported) + ":" + std::to_string(content.size()) + ":" +
+                          std::to_string(Fnv(14695981039346656037ULL, content)));
+  }, 64 * 1024 * 1024);
+  StartStreaming();
+  std::string body = PatternBytes(20 * 1024 * 1024 + 5);
+  std::string expected = std::to_string(body.size()) + ":" + std::to_string(body.size()) + ":" +
+                         std::to_string(Fnv(14695981039346656037ULL, body));
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Put("/into", body) + Post("/echo", "next")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->body, expected);
+  auto echo = client.Read();  // the body ended exactly at its length
+  ASSERT_TRUE(echo.has_value());
+  EXPECT_EQ(echo->body, "next");
+  std::string chunked = "PUT /into HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  ASSERT_TRUE(client.Send(chunked));
+  auto small = client.Read();
+  ASSERT_TRUE(small.has_value());
+  EXPECT_EQ(small->body, "5:5:" + std::to_string(Fnv(14695981039346656037ULL, "hello")));
 }
 
 TEST_F(StreamingFixture, ChunkedStreamedBody) {
