@@ -37,3 +37,11 @@ def test_column_mapping_ctas_is_one_commit_in_sql_local(tmp_path):
     history = sql(data, home, "SELECT version, operation FROM (DESCRIBE HISTORY delta.`%s`)" % table)
     assert history == ["version,operation", "0,CREATE TABLE AS SELECT"]
     assert sql(data, home, "SELECT sum(id) AS s, max(\"my col\") AS m FROM cm") == ["s,m", "10,v4"]
+
+
+def test_current_user_in_sql_local_is_the_os_user(tmp_path):
+    import os
+    import pwd
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    assert sql(tmp_path / "d", tmp_path / "home", "SELECT current_user AS u, current_user() AS f, session_user AS s") == [
+        "u,f,s", "%s,%s,%s" % (me, me, me)]

@@ -2,7 +2,11 @@
 // `tarn sql --local`: script execution through sql::Session (catalog in the data dir) and result rendering.
 #include "tarn/cli/local_sql.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +26,15 @@
 
 namespace tarn::cli {
 namespace {
+
+// The operating-system user running `tarn sql --local` (what current_user returns there), else $USER, else "local".
+std::string LocalUserName() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr && pw->pw_name[0] != 0) {
+    return pw->pw_name;
+  }
+  const char* env = std::getenv("USER");
+  return env != nullptr && env[0] != 0 ? env : "local";
+}
 
 using engine::Chunk;
 using engine::ResultKind;
@@ -241,7 +254,9 @@ Status Run(const LocalSqlOptions& options, std::ostream& out) {
   database_options.dbfs_root = dbfs_root;
   TARN_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database, engine::Database::Open(database_options));
   TARN_ASSIGN_OR_RETURN(auto warehouse, sql::Warehouse::Open(*database, *catalog));
-  TARN_ASSIGN_OR_RETURN(auto session, warehouse->NewSession());
+  sql::SessionOptions session_options;
+  session_options.user = LocalUserName();
+  TARN_ASSIGN_OR_RETURN(auto session, warehouse->NewSession(session_options));
   ResultPrinter printer(options.format, out);
   Status status = session->ExecuteScript(sql, [&](size_t, ResultStream& result) { return printer.Print(result); });
   out.flush();

@@ -128,6 +128,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadPiece();
   void ReadRawPiece();
   void SpliceRawPiece();
+  /// Waits until the socket is readable, then calls `next` (a closed session or a failed wait fails the piece).
+  void ResumeWhenReadable(void (Session::*next)());
   Status DrainPipe(size_t bytes);
   void ClosePipe();
   void DeliverPiece(Result<bool> more);
@@ -827,16 +829,7 @@ void Session::ReadRawPiece() {
     int err = errno;
     if (err == EINTR) continue;
     if (err == EAGAIN || err == EWOULDBLOCK) {
-      stream_.socket().async_wait(tcp::socket::wait_read,
-                                  [self = shared_from_this()](const boost::system::error_code& ec) {
-                                    if (self->closed_ || ec) {
-                                      self->FailPiece(Error(ErrorCode::kConnectionFailure,
-                                                            "reading the request body failed: {}",
-                                                            ec ? ec.message() : "connection closed"));
-                                      return;
-                                    }
-                                    self->ReadRawPiece();
-                                  });
+      ResumeWhenReadable(&Session::ReadRawPiece);
       return;
     }
     FailPiece(Error(ErrorCode::kConnectionFailure, "reading the request body failed: {}", std::strerror(err)));
@@ -901,16 +894,7 @@ void Session::SpliceRawPiece() {
     int err = errno;
     if (err == EINTR) continue;
     if (err == EAGAIN || err == EWOULDBLOCK) {
-      stream_.socket().async_wait(tcp::socket::wait_read,
-                                  [self = shared_from_this()](const boost::system::error_code& ec) {
-                                    if (self->closed_ || ec) {
-                                      self->FailPiece(Error(ErrorCode::kConnectionFailure,
-                                                            "reading the request body failed: {}",
-                                                            ec ? ec.message() : "connection closed"));
-                                      return;
-                                    }
-                                    self->SpliceRawPiece();
-                                  });
+      ResumeWhenReadable(&Session::SpliceRawPiece);
       return;
     }
     if (err == EINVAL || err == ENOSYS) {
@@ -923,6 +907,19 @@ void Session::SpliceRawPiece() {
     return;
   }
   DeliverPiece(raw_remaining_ > 0);
+}
+
+void Session::ResumeWhenReadable(void (Session::*next)()) {
+  stream_.socket().async_wait(tcp::socket::wait_read,
+                              [self = shared_from_this(), next](const boost::system::error_code& ec) {
+                                if (self->closed_ || ec) {
+                                  self->FailPiece(Error(ErrorCode::kConnectionFailure,
+                                                        "reading the request body failed: {}",
+                                                        ec ? ec.message() : "connection closed"));
+                                  return;
+                                }
+                                ((*self).*next)();
+                              });
 }
 
 // Moves `bytes` that are in the pipe into splice_fd_; a file that refuses splice(2) gets them through a buffer.

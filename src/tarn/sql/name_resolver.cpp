@@ -380,12 +380,37 @@ class Resolver {
   // Spark functions DuckDB spells differently and a macro cannot express (constant arguments are converted here).
   Status RewriteFunction(size_t i, std::vector<Replacement>& reps) {
     std::string name = Lower(t_[i].value);
-    if (name != "to_date" && name != "to_timestamp" && name != "named_struct" && name != "from_json") {
+    if (name != "to_date" && name != "to_timestamp" && name != "named_struct" && name != "from_json" &&
+        name != "array" && name != "map") {
       return Status::OK();
     }
     if (i > 0 && t_[i - 1].IsSymbol(".")) return Status::OK();  // qualified: someone else's function
     size_t close = 0;
     auto args = CallArguments(t_, i + 1, close);
+    if (name == "array") {
+      // Spark's array(a, b, ...) constructor; ARRAY(SELECT ...) stays DuckDB's subquery form.
+      if (i + 2 < t_.size() && (t_[i + 2].Is("SELECT") || t_[i + 2].Is("WITH") || t_[i + 2].Is("VALUES") ||
+                                t_[i + 2].Is("FROM"))) {
+        return Status::OK();
+      }
+      reps.push_back(Raw(i, i + 1, "list_value"));
+      return Status::OK();
+    }
+    if (name == "map") {
+      // Spark's map(k1, v1, k2, v2, ...) -> map_from_entries([row(k1, v1), row(k2, v2)]); DuckDB's own
+      // map(keys_list, values_list) and map() are left alone.
+      if (args.empty() || close >= t_.size()) return Status::OK();
+      bool duck_form = args.size() == 2 && t_[args[0].first].IsSymbol("[") && t_[args[1].first].IsSymbol("[");
+      if (duck_form) return Status::OK();
+      if (args.size() % 2 != 0) {
+        return Error(ErrorCode::kInvalidParameterValue, "map expects pairs of (key, value) arguments, got {}",
+                     args.size());
+      }
+      reps.push_back(Raw(i, i + 2, "map_from_entries([row("));
+      for (size_t a = 1; a + 1 < args.size(); a += 2) reps.push_back(Raw(args[a].second, args[a].second + 1, "), row("));
+      reps.push_back(Raw(close, close + 1, ")])"));
+      return Status::OK();
+    }
     auto single_string = [&](size_t a) {
       return a < args.size() && args[a].second == args[a].first + 1 && t_[args[a].first].kind == TokenKind::kString;
     };

@@ -21,24 +21,14 @@
 #include "tarn/engine/sql_quoting.hpp"
 #include "tarn/storage/in_memory_object_store.hpp"
 #include "tarn/storage/local_object_store.hpp"
+#include "temp_dir.hpp"
 
 namespace tarn::engine {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tarn-ckpt-test-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test_util::TempDir;
 
 delta::Schema TestSchema() {
   return delta::ParseSchema(

@@ -23,24 +23,14 @@
 #include "tarn/engine/delta_checkpointer.hpp"
 #include "tarn/engine/delta_writer.hpp"
 #include "tarn/storage/local_object_store.hpp"
+#include "temp_dir.hpp"
 
 namespace tarn::engine {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tarn-ckptr-test-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test_util::TempDir;
 
 // The real Parquet checkpoint writer behind a gate: with the gate closed, a write announces that it started and waits
 // until the test opens it (so a test can commit while a checkpoint is being written, without sleeping). `fail_next`
