@@ -21,13 +21,14 @@
 #include "tarn/engine/sql_quoting.hpp"
 #include "tarn/storage/in_memory_object_store.hpp"
 #include "tarn/storage/local_object_store.hpp"
-#include "temp_dir.hpp"
+#include "test_util.hpp"
 
 namespace tarn::engine {
 namespace {
 
 namespace fs = std::filesystem;
 
+using test_util::StateLines;
 using test_util::TempDir;
 
 delta::Schema TestSchema() {
@@ -65,15 +66,6 @@ delta::AddAction MakeAdd(int i) {
     add.deletion_vector = dv;
   }
   return add;
-}
-
-// A snapshot's reconciled state as sorted JSON lines (the checkpoint content is the canonical form of a state).
-std::vector<std::string> StateLines(const delta::Snapshot& snapshot) {
-  delta::CheckpointContent content = delta::BuildCheckpointContent(snapshot, {});
-  std::vector<std::string> lines;
-  for (const delta::Action& action : content.ToActions()) lines.push_back(delta::SerializeAction(action));
-  std::sort(lines.begin(), lines.end());
-  return lines;
 }
 
 class CheckpointWriteTest : public ::testing::Test {

@@ -23,13 +23,14 @@
 #include "tarn/engine/delta_checkpointer.hpp"
 #include "tarn/engine/delta_writer.hpp"
 #include "tarn/storage/local_object_store.hpp"
-#include "temp_dir.hpp"
+#include "test_util.hpp"
 
 namespace tarn::engine {
 namespace {
 
 namespace fs = std::filesystem;
 
+using test_util::StateLines;
 using test_util::TempDir;
 
 // The real Parquet checkpoint writer behind a gate: with the gate closed, a write announces that it started and waits
@@ -85,14 +86,6 @@ delta::Schema TestSchema() {
   return delta::ParseSchema(
              R"({"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]})")
       .value();
-}
-
-std::vector<std::string> StateLines(const delta::Snapshot& snapshot) {
-  delta::CheckpointContent content = delta::BuildCheckpointContent(snapshot, {});
-  std::vector<std::string> lines;
-  for (const delta::Action& action : content.ToActions()) lines.push_back(delta::SerializeAction(action));
-  std::sort(lines.begin(), lines.end());
-  return lines;
 }
 
 class DeltaCheckpointerTest : public ::testing::Test {
